@@ -1,0 +1,130 @@
+# One non-recursive Makefile for both targets.
+#
+#   make            build the image (build/arm/hyp.elf) and the host programs
+#   make run        boot the image under QEMU (MEM=, SMP=, APPEND=, DTB=)
+#   make test       host tests, then QEMU boots; ends with "N passed, N failed"
+#   make debug      QEMU halted with its gdb stub, gdb-multiarch attached
+#   V=1             show full commands
+#
+# Sources are picked up per directory: common/ and tests/ build for both
+# targets, arch/arm32 and boot/ only for the image, arch/host only for the host.
+
+MEM ?= 1G
+SMP ?= 1
+APPEND ?=
+DTB ?=
+DEBUG ?= 1
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+BUILD := build
+ARM_OUT := $(BUILD)/arm
+HOST_OUT := $(BUILD)/host
+
+LIBFDT_DIR ?= $(BUILD)/deps/libfdt
+
+# ---------------------------------------------------------------- sources
+COMMON_SRCS := $(wildcard common/*.c)
+# string.c stands in for libc in the image; the host uses its own libc.
+IMAGE_ONLY_COMMON := common/string.c
+TEST_SRCS := $(wildcard tests/*.c)
+
+ARM_SRCS := $(wildcard boot/*.S) $(wildcard arch/arm32/*.c arch/arm32/*.S) \
+            $(COMMON_SRCS) $(TEST_SRCS) $(wildcard tests/arm32/*.c)
+HOST_LIB_SRCS := $(wildcard arch/host/*.c) $(filter-out $(IMAGE_ONLY_COMMON),$(COMMON_SRCS))
+HOST_TEST_SRCS := $(TEST_SRCS) $(wildcard tests/host/*.c)
+
+ARM_OBJS := $(patsubst %,$(ARM_OUT)/%.o,$(ARM_SRCS))
+HOST_LIB_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_LIB_SRCS))
+HOST_TEST_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_TEST_SRCS))
+
+# ---------------------------------------------------------------- flags
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wundef -Wvla -Wformat=2
+DEFS := $(if $(filter 1,$(DEBUG)),-DCONFIG_DEBUG)
+
+ARM_CROSS := arm-none-eabi-
+ARM_CC := $(ARM_CROSS)gcc
+ARM_CFLAGS := -std=gnu11 -O2 -g -mcpu=cortex-a15 -marm -mfloat-abi=soft \
+              -mgeneral-regs-only -mno-unaligned-access -ffreestanding \
+              -fno-pic -fno-common -fstack-protector-strong \
+              -fno-tree-loop-distribute-patterns \
+              $(WARN) -Wconversion -Wno-sign-conversion $(DEFS) -DCONFIG_ARM32 \
+              -Iinclude -Iarch/arm32/include -isystem $(LIBFDT_DIR)/include -MMD -MP
+ARM_ASFLAGS := -mcpu=cortex-a15 -marm -g -Iinclude -Iarch/arm32/include $(DEFS) -MMD -MP
+ARM_LDFLAGS := -nostdlib -static -Wl,-T,linker.lds -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+               -Wl,-Map,$(ARM_OUT)/hyp.map
+
+HOST_CC := gcc
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_CFLAGS := -std=gnu11 -O1 -g $(SANITIZE) $(WARN) $(DEFS) -DCONFIG_HOST \
+               -Iinclude -Iarch/host/include -MMD -MP
+HOST_LDFLAGS := $(SANITIZE)
+
+# ---------------------------------------------------------------- targets
+.PHONY: all image host setup run test debug bench clean
+all: image host
+
+image: $(ARM_OUT)/hyp.elf
+host: $(HOST_OUT)/selftest $(HOST_OUT)/dtbinfo $(HOST_OUT)/libhypmem.a
+
+setup:
+	$(Q)tools/setup.sh
+
+# libfdt comes as Debian's armhf build (hard-float EABI tags, no VFP code):
+# dropping the attribute sections lets it link into the soft-float image.
+$(ARM_OUT)/libfdt.a: $(LIBFDT_DIR)/lib/libfdt.a
+	@mkdir -p $(@D)
+	$(Q)$(ARM_CROSS)objcopy --remove-section .ARM.attributes $< $@
+
+$(LIBFDT_DIR)/lib/libfdt.a $(LIBFDT_DIR)/include/libfdt.h:
+	$(Q)tools/setup.sh
+
+$(ARM_OUT)/hyp.elf: $(ARM_OBJS) $(ARM_OUT)/libfdt.a linker.lds
+	@echo "  LD      $@"
+	$(Q)$(ARM_CC) $(ARM_CFLAGS) $(ARM_LDFLAGS) -o $@ $(ARM_OBJS) $(ARM_OUT)/libfdt.a -lgcc
+
+$(ARM_OUT)/%.c.o: %.c $(LIBFDT_DIR)/include/libfdt.h
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(ARM_CC) $(ARM_CFLAGS) -c $< -o $@
+
+$(ARM_OUT)/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	$(Q)$(ARM_CC) $(ARM_ASFLAGS) -c $< -o $@
+
+$(HOST_OUT)/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(HOST_OUT)/libhypmem.a: $(HOST_LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(HOST_OUT)/selftest: $(HOST_TEST_OBJS) $(HOST_OUT)/libhypmem.a
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(HOST_TEST_OBJS) $(HOST_OUT)/libhypmem.a -lfdt
+
+$(HOST_OUT)/dtbinfo: $(HOST_OUT)/tools/dtbinfo.c.o $(HOST_OUT)/libhypmem.a
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
+
+run: setup image
+	$(Q)tests/qemu.sh run MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)"
+
+test: setup all
+	$(Q)tests/run-all.sh
+
+debug: setup image
+	$(Q)tools/debug.sh MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)"
+
+clean:
+	rm -rf $(ARM_OUT) $(HOST_OUT)
+
+-include $(ARM_OBJS:.o=.d) $(HOST_LIB_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d)

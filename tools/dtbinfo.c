@@ -1,0 +1,2 @@
+/* placeholder: replaced by the boot-info work */
+int main(void) { return 1; }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs what the build, the QEMU boots and the debugger need, only when missing.
+#
+#   tools/setup.sh            check and install the Debian packages, fetch libfdt for ARM
+#   LIBFDT_DIR=DIR            use an ARM libfdt you already have (DIR/include, DIR/lib)
+#
+# libfdt for ARM: Debian's mirror carries no source packages, so we take the armhf
+# build of libfdt-dev and unpack it into build/deps/ with apt's state kept in private
+# folders there: the system's apt configuration and architecture list are never touched.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps="$top/build/deps"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+missing=()
+command -v arm-none-eabi-gcc >/dev/null || missing+=(gcc-arm-none-eabi)
+[ -f /usr/lib/arm-none-eabi/include/stdint.h ] || missing+=(libnewlib-arm-none-eabi)
+command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
+command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch)
+command -v dtc >/dev/null || missing+=(device-tree-compiler)
+# the host build of the boot-info code (build/host/dtbinfo, host tests) links the host libfdt
+[ -f /usr/include/libfdt.h ] || missing+=(libfdt-dev)
+
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        say "missing packages: ${missing[*]}"
+        say "run as root:  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+        exit 1
+    fi
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q || say "apt-get update reported errors; trying the install anyway"
+    if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+        say "could not install ${missing[*]}"
+        say "run as root:  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+        exit 1
+    fi
+fi
+
+# --- libfdt for ARM -------------------------------------------------------------
+if [ -n "${LIBFDT_DIR:-}" ]; then
+    for f in include/libfdt.h include/fdt.h include/libfdt_env.h lib/libfdt.a; do
+        [ -f "$LIBFDT_DIR/$f" ] || { say "LIBFDT_DIR=$LIBFDT_DIR has no $f"; exit 1; }
+    done
+    exit 0
+fi
+
+stamp="$deps/libfdt/.done"
+[ -f "$stamp" ] && exit 0
+
+# The mirror's address comes from the system's own apt sources, never from this file.
+mirror=$(sed -n 's/^URIs:[[:space:]]*\(http[^[:space:]]*\/debian\)[[:space:]]*$/\1/p' \
+             /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+if [ -z "$mirror" ]; then
+    mirror=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\(http[^[:space:]]*\/debian\)[[:space:]].*/\2/p' \
+                 /etc/apt/sources.list 2>/dev/null | head -n 1)
+fi
+[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+
+apt_dir="$deps/apt"
+rm -rf "$apt_dir"
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources" "$apt_dir/etc"
+echo "deb [arch=armhf] $mirror $suite main" > "$apt_dir/sources/main.list"
+: > "$apt_dir/etc/status"
+aptopts=(-oAPT::Architecture=armhf -oAPT::Architectures=armhf
+         -oDir::State::Lists="$apt_dir/lists" -oDir::Cache="$apt_dir/cache"
+         -oDir::State::status="$apt_dir/etc/status"
+         -oDir::Etc::SourceList=/dev/null -oDir::Etc::SourceParts="$apt_dir/sources"
+         -oDebug::NoLocking=1)
+say "fetching libfdt-dev (armhf) from $mirror $suite"
+apt-get "${aptopts[@]}" -q update >/dev/null 2>&1 || true
+(cd "$apt_dir" && apt-get "${aptopts[@]}" -q download libfdt-dev:armhf libfdt1:armhf >/dev/null 2>&1) || true
+deb=$(ls "$apt_dir"/libfdt-dev_*_armhf.deb 2>/dev/null | head -n 1)
+if [ -z "$deb" ]; then
+    say "could not download libfdt-dev for armhf from $mirror"
+    say "give an ARM libfdt instead:  make LIBFDT_DIR=/path/with/include-and-lib"
+    exit 1
+fi
+root="$deps/libfdt/root"
+rm -rf "$deps/libfdt"
+mkdir -p "$root" "$deps/libfdt/include" "$deps/libfdt/lib"
+dpkg -x "$deb" "$root"
+cp "$root"/usr/include/fdt.h "$root"/usr/include/libfdt.h "$root"/usr/include/libfdt_env.h "$deps/libfdt/include/"
+lib=$(find "$root" -name libfdt.a | head -n 1)
+[ -n "$lib" ] || { say "libfdt-dev package has no libfdt.a"; exit 1; }
+cp "$lib" "$deps/libfdt/lib/libfdt.a"
+touch "$stamp"
+say "libfdt ready in $deps/libfdt"
