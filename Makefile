@@ -4,6 +4,7 @@
 #   make run        boot the image under QEMU (MEM=, SMP=, APPEND=, DTB=)
 #   make test       host tests, then QEMU boots; ends with "N passed, N failed"
 #   make debug      QEMU halted with its gdb stub, gdb-multiarch attached
+#   make bench      instructions per operation: image under qemu -icount, host under callgrind
 #   V=1             show full commands
 #
 # Sources are picked up per directory: common/ and tests/ build for both
@@ -22,8 +23,15 @@ Q := @
 endif
 
 BUILD := build
+# Debug builds (the default) check invariants and poison freed memory;
+# release builds (DEBUG=0) are what the benchmarks measure.
+ifeq ($(DEBUG),1)
 ARM_OUT := $(BUILD)/arm
+else
+ARM_OUT := $(BUILD)/arm-release
+endif
 HOST_OUT := $(BUILD)/host
+BENCH_OUT := $(BUILD)/host-release
 
 LIBFDT_DIR ?= $(BUILD)/deps/libfdt
 
@@ -33,14 +41,17 @@ COMMON_SRCS := $(wildcard common/*.c)
 IMAGE_ONLY_COMMON := common/string.c
 TEST_SRCS := $(wildcard tests/*.c)
 
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+
 ARM_SRCS := $(wildcard boot/*.S) $(wildcard arch/arm32/*.c arch/arm32/*.S) \
-            $(COMMON_SRCS) $(TEST_SRCS) $(wildcard tests/arm32/*.c)
+            $(COMMON_SRCS) $(TEST_SRCS) $(wildcard tests/arm32/*.c) $(BENCH_SRCS)
 HOST_LIB_SRCS := $(wildcard arch/host/*.c) $(filter-out $(IMAGE_ONLY_COMMON),$(COMMON_SRCS))
 HOST_TEST_SRCS := $(TEST_SRCS) $(wildcard tests/host/*.c)
 
 ARM_OBJS := $(patsubst %,$(ARM_OUT)/%.o,$(ARM_SRCS))
 HOST_LIB_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_LIB_SRCS))
 HOST_TEST_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_TEST_SRCS))
+BENCH_OBJS := $(patsubst %,$(BENCH_OUT)/%.o,$(HOST_LIB_SRCS) $(BENCH_SRCS) tools/bench_host.c)
 
 # ---------------------------------------------------------------- flags
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -56,7 +67,7 @@ ARM_CFLAGS := -std=gnu11 -O2 -g -mcpu=cortex-a15 -marm -mfloat-abi=soft \
               $(WARN) -Wconversion -Wno-sign-conversion $(DEFS) -DCONFIG_ARM32 \
               -Iinclude -Iarch/arm32/include -isystem $(LIBFDT_DIR)/include -MMD -MP
 ARM_ASFLAGS := -mcpu=cortex-a15 -marm -g -Iinclude -Iarch/arm32/include $(DEFS) -MMD -MP
-ARM_LDFLAGS := -nostdlib -static -Wl,-T,linker.lds -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+ARM_LDFLAGS := -nostdlib -static -Wl,-T,linker.lds -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
                -Wl,-Map,$(ARM_OUT)/hyp.map
 
 HOST_CC := gcc
@@ -64,9 +75,11 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 HOST_CFLAGS := -std=gnu11 -O1 -g $(SANITIZE) $(WARN) $(DEFS) -DCONFIG_HOST \
                -Iinclude -Iarch/host/include -MMD -MP
 HOST_LDFLAGS := $(SANITIZE)
+# The host benchmark build: optimised like the image, no sanitizers, no debug checks.
+BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
 
 # ---------------------------------------------------------------- targets
-.PHONY: all image host setup run test debug bench clean
+.PHONY: all image host host-bench setup run test debug bench clean
 all: image host
 
 image: $(ARM_OUT)/hyp.elf
@@ -111,6 +124,17 @@ $(HOST_OUT)/selftest: $(HOST_TEST_OBJS) $(HOST_OUT)/libhypmem.a
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(HOST_TEST_OBJS) $(HOST_OUT)/libhypmem.a -lfdt
 
+host-bench: $(BENCH_OUT)/bench
+
+$(BENCH_OUT)/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $< (release)"
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BENCH_OUT)/bench: $(BENCH_OBJS)
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOST_CC) -o $@ $^ -lfdt
+
 $(HOST_OUT)/dtbinfo: $(HOST_OUT)/tools/dtbinfo.c.o $(HOST_OUT)/libhypmem.a
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
@@ -121,10 +145,14 @@ run: setup image
 test: setup all
 	$(Q)tests/run-all.sh
 
+bench: setup
+	$(Q)$(MAKE) --no-print-directory DEBUG=0 image host-bench
+	$(Q)tools/bench.sh
+
 debug: setup image
 	$(Q)tools/debug.sh MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)"
 
 clean:
-	rm -rf $(ARM_OUT) $(HOST_OUT)
+	rm -rf $(BUILD)/arm $(BUILD)/arm-release $(HOST_OUT) $(BENCH_OUT) $(BUILD)/test-logs $(BUILD)/bench
 
--include $(ARM_OBJS:.o=.d) $(HOST_LIB_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d)
+-include $(ARM_OBJS:.o=.d) $(HOST_LIB_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d)

@@ -116,10 +116,29 @@ static bool pattern_matches(const char *pat, size_t len, const struct selftest *
     return strlen(full) == len && strncmp(full, pat, len) == 0;
 }
 
+static bool exactly_named(const char *filter, const struct selftest *t)
+{
+    char full[128];
+    const char *p = filter;
+    size_t n = (size_t)fmt_snprintf(full, sizeof(full), "%s.%s", t->suite, t->name);
+
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+
+        if (len == n && strncmp(p, full, n) == 0)
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 static bool selected(const char *filter, const struct selftest *t)
 {
     const char *p = filter;
 
+    if (t->manual)
+        return filter && exactly_named(filter, t);
     if (!filter || !*filter)
         return true;
     while (*p) {

@@ -8,6 +8,7 @@
  * does not turn these loops back into calls to themselves.
  */
 #include <lib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define WORD sizeof(unsigned long)

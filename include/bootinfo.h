@@ -9,6 +9,25 @@
  * Usable RAM is every /memory node's reg entries minus the reserved ranges
  * (/memreserve/ entries, /reserved-memory children with a reg, the DTB
  * itself, and the hypervisor image), kept sorted and page-aligned inwards.
+ * RAM comes from the root's children whose device_type is "memory" (the
+ * name does not matter), read with the root's #address-cells/#size-cells;
+ * nodes with status other than "okay" are skipped, here and in
+ * /reserved-memory.
+ *
+ * The blob must be 8-byte aligned, format version 16 or later, with its
+ * blocks aligned as the format requires; anything else is refused before
+ * libfdt walks it (see check_blob() in common/bootinfo.c for why).
+ *
+ * What is an error and what is only a warning:
+ *  - errors (parse fails): a bad header or structure block, malformed or
+ *    unsupported memory/reserved-memory/cpu properties, RAM beyond the
+ *    40-bit LPAE limit, overlapping RAM banks, no RAM, no CPU, an
+ *    unterminated bootargs, more ranges than the fixed arrays hold;
+ *  - warnings (parse succeeds, the message is kept in bi->warning[] and
+ *    printed by bootinfo_print): more CPUs than BOOTINFO_MAX_CPUS (the first
+ *    ones are kept), bootargs longer than the buffer (cut), and anything
+ *    wrong with the console description, because the hypervisor can boot
+ *    without a console it found in the tree.
  */
 #ifndef BOOTINFO_H
 #define BOOTINFO_H
@@ -21,6 +40,13 @@
 #define BOOTINFO_BOOTARGS_LEN 256
 #define BOOTINFO_PATH_LEN 128
 #define BOOTINFO_ERR_LEN 200
+#define BOOTINFO_MAX_WARNINGS 4    /* kept; nr_warnings counts them all */
+
+/* LPAE gives a 40-bit physical address space: RAM must end at or below this. */
+#define BOOTINFO_PA_LIMIT ((paddr_t)1 << 40)
+
+/* fdt_pa value meaning "where the blob lives is unknown: do not reserve it". */
+#define BOOTINFO_PA_UNKNOWN (~(paddr_t)0)
 
 struct mem_range {
     paddr_t start;
@@ -47,10 +73,12 @@ struct bootinfo {
     /* RAM minus reserved ranges, page-aligned inwards, sorted */
     struct mem_range usable[BOOTINFO_MAX_BANKS];
     unsigned int nr_usable;
+    /* sorted by start; they may overlap each other and need not lie in RAM */
     struct reserved_range reserved[BOOTINFO_MAX_RESERVED];
     unsigned int nr_reserved;
 
-    unsigned int nr_cpus;                   /* cpu nodes under /cpus */
+    unsigned int nr_cpus;                   /* cpus recorded in cpu_mpidr[] (<= MAX) */
+    unsigned int nr_cpus_in_tree;           /* cpu nodes under /cpus, all of them */
     uint32_t cpu_mpidr[BOOTINFO_MAX_CPUS];  /* their reg values, in tree order */
 
     char bootargs[BOOTINFO_BOOTARGS_LEN];   /* /chosen/bootargs, "" if absent */
@@ -63,13 +91,20 @@ struct bootinfo {
     bool console_from_stdout_path;
 
     bool psci_smc;                          /* /psci method is "smc" */
+
+    /* Non-fatal problems, first BOOTINFO_MAX_WARNINGS of them, one line each. */
+    unsigned int nr_warnings;
+    char warning[BOOTINFO_MAX_WARNINGS][BOOTINFO_ERR_LEN];
 };
 
 /*
  * Parses the blob at fdt (which claims to be at physical address fdt_pa and
- * must not be trusted beyond avail bytes). image_start/image_end is the
- * hypervisor image's physical range, removed from usable RAM.
- * Returns 0, or -1 with a one-line message in err.
+ * must not be trusted beyond avail bytes). fdt_pa may be BOOTINFO_PA_UNKNOWN,
+ * then the blob is not reserved. image_start/image_end is the hypervisor
+ * image's physical range, removed from usable RAM; an empty range
+ * (image_start == image_end) means there is none.
+ * Returns 0, or -1 with a one-line message in err (bi is then incomplete).
+ * Never prints: warnings are kept in bi and printed by bootinfo_print().
  */
 int bootinfo_parse(const void *fdt, size_t avail, paddr_t fdt_pa,
                    paddr_t image_start, paddr_t image_end,
@@ -77,7 +112,7 @@ int bootinfo_parse(const void *fdt, size_t avail, paddr_t fdt_pa,
 
 const char *reserved_kind_name(enum reserved_kind kind);
 
-/* Prints the banks and reserved ranges to the console (boot log). */
+/* Prints the banks, reserved and usable ranges, CPUs, console and warnings (boot log). */
 void bootinfo_print(const struct bootinfo *bi);
 
 #endif

@@ -25,14 +25,24 @@ struct selftest {
     const char *suite;
     const char *name;
     void (*fn)(void);
+    bool manual;        /* runs only when the filter names it exactly */
 };
 
-#define SELFTEST(suite, name)                                              \
+#define SELFTEST_DEFINE(suite, name, is_manual)                            \
     static void selftest_##suite##_##name(void);                           \
     static const struct selftest selftest_desc_##suite##_##name            \
         __attribute__((used, section("selftests"), aligned(sizeof(void *)))) = \
-        { #suite, #name, selftest_##suite##_##name };                      \
+        { #suite, #name, selftest_##suite##_##name, is_manual };           \
     static void selftest_##suite##_##name(void)
+
+#define SELFTEST(suite, name) SELFTEST_DEFINE(suite, name, false)
+
+/*
+ * A test that ends the run on purpose (an unexpected fault, a deliberate
+ * failure): the QEMU runner selects it by name in a boot of its own and
+ * checks what it prints and how QEMU exits. Never part of "all tests".
+ */
+#define SELFTEST_MANUAL(suite, name) SELFTEST_DEFINE(suite, name, true)
 
 bool selftest_check(bool ok, const char *file, int line, const char *expr);
 bool selftest_check_eq(unsigned long long a, unsigned long long b, bool want_equal,

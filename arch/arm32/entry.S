@@ -1,0 +1,149 @@
+/*
+ * Hyp exception vectors, and the few routines that must be written in
+ * assembly because an exception may interrupt them on purpose.
+ *
+ * Every vector saves the interrupted registers in a struct cpu_regs frame on
+ * the Hyp stack and calls hyp_trap() (traps.c), which may change the
+ * frame's pc (ELR_hyp) before we return with ERET. In Hyp mode only SP, SPSR
+ * and ELR are banked: LR is the interrupted code's own LR and is saved as is.
+ *
+ * Fixups: an instruction that is allowed to fault has an entry in the
+ * .fixup_table section (its address, where to continue). hyp_trap() looks the
+ * faulting pc up there; this is how a self-test reads an unmapped address on
+ * purpose, and how a semihosting call falls back when QEMU has no semihosting.
+ */
+    .syntax unified
+    .arch armv7-a
+    .arch_extension virt
+    .arch_extension sec
+    .arm
+
+#define FRAME_WORDS 18      /* r0-r12, sp, lr, pc, cpsr, vector: see asm/traps.h */
+
+.macro FIXUP insn, fixup
+    .pushsection .fixup_table, "a"
+    .align 2
+    .word   \insn, \fixup
+    .popsection
+.endm
+
+.macro VECTOR name, number
+\name:
+    sub     sp, sp, #(FRAME_WORDS * 4)
+    stmia   sp, {r0-r12}
+    add     r0, sp, #(FRAME_WORDS * 4)
+    str     r0, [sp, #(13 * 4)]         /* sp before the exception */
+    str     lr, [sp, #(14 * 4)]
+    mrs     r0, ELR_hyp
+    str     r0, [sp, #(15 * 4)]
+    mrs     r0, SPSR
+    str     r0, [sp, #(16 * 4)]
+    mov     r0, #\number
+    str     r0, [sp, #(17 * 4)]
+    b       trap_common
+.endm
+
+    .text
+    .align  5
+    .global hyp_vectors
+hyp_vectors:
+    b       vec_reset
+    b       vec_undef
+    b       vec_hvc
+    b       vec_pabt
+    b       vec_dabt
+    b       vec_trap
+    b       vec_irq
+    b       vec_fiq
+
+    VECTOR vec_reset, 0
+    VECTOR vec_undef, 1
+    VECTOR vec_hvc, 2
+    VECTOR vec_pabt, 3
+    VECTOR vec_dabt, 4
+    VECTOR vec_trap, 5
+    VECTOR vec_irq, 6
+    VECTOR vec_fiq, 7
+
+trap_common:
+    mov     r0, sp
+    bl      hyp_trap
+    ldr     r0, [sp, #(15 * 4)]
+    msr     ELR_hyp, r0
+    ldr     r0, [sp, #(16 * 4)]
+    msr     spsr_cxsf, r0                /* SPSR_hyp by its plain name: the banked form is UNDEFINED from Hyp mode */
+    ldr     lr, [sp, #(14 * 4)]
+    ldmia   sp, {r0-r12}
+    add     sp, sp, #(FRAME_WORDS * 4)
+    eret
+
+/*
+ * int arch_probe_read32(const volatile void *va, uint32_t *value)
+ * int arch_probe_write32(volatile void *va, uint32_t value)
+ * Return 0, or -14 (EFAULT) if the access faulted; the fault was recorded.
+ */
+    .global arch_probe_read32
+arch_probe_read32:
+1:  ldr     r2, [r0]
+    str     r2, [r1]
+    mov     r0, #0
+    bx      lr
+2:  mvn     r0, #13
+    bx      lr
+    FIXUP 1b, 2b
+
+    .global arch_probe_write32
+arch_probe_write32:
+1:  str     r1, [r0]
+    mov     r0, #0
+    bx      lr
+2:  mvn     r0, #13
+    bx      lr
+    FIXUP 1b, 2b
+
+/*
+ * int arch_probe_exec(void (*fn)(void))
+ * Calls fn; if fetching its first instruction faults, returns -14. The abort
+ * is taken at fn itself, which no table can list, so the address of the
+ * landing pad is published in probe_exec_fixup for the trap handler.
+ */
+    .global arch_probe_exec
+arch_probe_exec:
+    push    {r4, lr}
+    ldr     r4, =probe_exec_fixup
+    adr     r1, 2f
+    str     r1, [r4]
+    blx     r0
+    mov     r0, #0
+    b       3f
+2:  mvn     r0, #13
+3:  mov     r1, #0
+    str     r1, [r4]
+    pop     {r4, pc}
+
+/*
+ * int arch_semihost_exit(const uint32_t block[2])
+ * SYS_EXIT_EXTENDED: QEMU exits with block[1] as its status. Without
+ * -semihosting the HLT is an undefined instruction; the fixup returns -1.
+ */
+    .global arch_semihost_exit
+arch_semihost_exit:
+    mov     r1, r0
+    mov     r0, #0x20
+1:  .inst   0xe10f0070                  /* hlt #0xf000: the A32 semihosting trap */
+    bx      lr
+2:  mvn     r0, #0
+    bx      lr
+    FIXUP 1b, 2b
+
+/* uint32_t arch_smc(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3): PSCI calls. */
+    .global arch_smc
+arch_smc:
+    smc     #0
+    bx      lr
+
+    .data
+    .align  2
+    .global probe_exec_fixup
+probe_exec_fixup:
+    .word   0

@@ -1,0 +1,53 @@
+/*
+ * Coprocessor-15 register access and the barriers and TLB/cache operations
+ * that go with it. Each register is named by its (opc1, CRn, CRm, opc2)
+ * encoding from the ARM ARM so the accessors need no per-register function.
+ */
+#ifndef ASM_SYSREGS_H
+#define ASM_SYSREGS_H
+
+#include <types.h>
+
+#define __stringify_1(x) #x
+#define __stringify(x) __stringify_1(x)
+
+#define CP32(op1, crn, crm, op2) "p15, " #op1 ", %0, " #crn ", " #crm ", " #op2
+#define CP64(op1, crm) "p15, " #op1 ", %Q0, %R0, " #crm
+
+#define READ_CP32(reg) ({ uint32_t v_; __asm__ volatile("mrc " reg : "=r"(v_)); v_; })
+#define WRITE_CP32(v, reg) __asm__ volatile("mcr " reg :: "r"((uint32_t)(v)) : "memory")
+#define READ_CP64(reg) ({ uint64_t v_; __asm__ volatile("mrrc " reg : "=r"(v_)); v_; })
+#define WRITE_CP64(v, reg) __asm__ volatile("mcrr " reg :: "r"((uint64_t)(v)) : "memory")
+
+#define MIDR        CP32(0, c0, c0, 0)
+#define MPIDR       CP32(0, c0, c0, 5)
+#define ID_MMFR0    CP32(0, c0, c1, 4)
+#define ID_MMFR3    CP32(0, c0, c1, 7)
+#define CTR         CP32(0, c0, c0, 1)
+#define HSCTLR      CP32(4, c1, c0, 0)
+#define HCR         CP32(4, c1, c1, 0)
+#define HTCR        CP32(4, c2, c0, 2)
+#define HTTBR       CP64(4, c2)
+#define HMAIR0      CP32(4, c10, c2, 0)
+#define HSR         CP32(4, c5, c2, 0)
+#define HDFAR       CP32(4, c6, c0, 0)
+#define HIFAR       CP32(4, c6, c0, 2)
+#define HPFAR       CP32(4, c6, c0, 4)
+#define HVBAR       CP32(4, c12, c0, 0)
+#define PAR         CP64(0, c7)
+#define ATS1HR      CP32(4, c7, c8, 0)    /* translate a VA as a Hyp read */
+#define ATS1HW      CP32(4, c7, c8, 1)    /* ... as a Hyp write */
+#define TLBIALLH    CP32(4, c8, c7, 0)
+#define TLBIALLHIS  CP32(4, c8, c3, 0)
+#define TLBIMVAH    CP32(4, c8, c7, 1)
+#define TLBIMVAHIS  CP32(4, c8, c3, 1)
+#define ICIALLU     CP32(0, c7, c5, 0)
+#define DCCIMVAC    CP32(0, c7, c14, 1)
+#define CNTFRQ      CP32(0, c14, c0, 0)
+#define CNTPCT      CP64(0, c14)
+
+#define dsb(scope) __asm__ volatile("dsb " #scope ::: "memory")
+#define dmb(scope) __asm__ volatile("dmb " #scope ::: "memory")
+#define isb() __asm__ volatile("isb" ::: "memory")
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * Exception frames and fault probing for the Hyp vectors (arch/arm32/entry.S).
+ */
+#ifndef ASM_TRAPS_H
+#define ASM_TRAPS_H
+
+#include <types.h>
+
+/* The frame entry.S builds; keep in step with FRAME_WORDS there. */
+struct cpu_regs {
+    uint32_t r[13];
+    uint32_t sp;
+    uint32_t lr;
+    uint32_t pc;        /* ELR_hyp: where the exception was taken */
+    uint32_t cpsr;      /* SPSR_hyp */
+    uint32_t vector;    /* 0 reset .. 7 FIQ, the Hyp vector table offset / 4 */
+};
+
+/* What the last expected (fixed-up) fault was. */
+struct fault_record {
+    uint32_t hsr;
+    uint32_t hdfar;
+    uint32_t hifar;
+    uint32_t pc;
+    uint32_t vector;
+    unsigned int count;   /* faults fixed up so far */
+};
+extern struct fault_record last_fault;
+
+int arch_probe_read32(const volatile void *va, uint32_t *value);
+int arch_probe_write32(volatile void *va, uint32_t value);
+int arch_probe_exec(void (*fn)(void));
+
+int arch_semihost_exit(const uint32_t block[2]);
+uint32_t arch_smc(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3);
+
+void hyp_trap(struct cpu_regs *regs);
+
+/* HSR fields (ARM ARM B3.13.6). */
+#define HSR_EC(hsr)         ((hsr) >> 26)
+#define HSR_IL              (1u << 25)
+#define HSR_ISS(hsr)        ((hsr) & 0x1ffffff)
+#define HSR_EC_UNKNOWN      0x00
+#define HSR_EC_SVC          0x11
+#define HSR_EC_HVC          0x12
+#define HSR_EC_SMC          0x13
+#define HSR_EC_IABT_LOWER   0x20
+#define HSR_EC_IABT_HYP     0x21
+#define HSR_EC_DABT_LOWER   0x24
+#define HSR_EC_DABT_HYP     0x25
+
+/* Long-descriptor fault status codes (FSC, ISS[5:0]) for aborts. */
+#define FSC_TYPE(fsc)       ((fsc) & 0x3c)
+#define FSC_LEVEL(fsc)      ((fsc) & 0x3)
+#define FSC_TRANSLATION     0x04
+#define FSC_ACCESS_FLAG     0x08
+#define FSC_PERMISSION      0x0c
+#define FSC_ALIGNMENT       0x21
+
+const char *hsr_ec_name(uint32_t ec);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * The C side of boot, on the boot CPU, with the MMU on and the image at its
+ * link address: find and check the device tree, move the console to the UART
+ * it names, set up memory, run the self-tests selected on the command line,
+ * and end the run with their verdict.
+ */
+#include <arch.h>
+#include <asm/layout.h>
+#include <asm/pgtable.h>
+#include <asm/setup.h>
+#include <asm/sysregs.h>
+#include <bench.h>
+#include <bootargs.h>
+#include <bootinfo.h>
+#include <console.h>
+#include <inttypes.h>
+#include <lib.h>
+#include <selftest.h>
+#include <stdlib.h>
+
+extern char _start[], _end[];
+
+uint32_t phys_offset;
+
+static struct bootinfo bootinfo;
+
+const struct bootinfo *boot_info(void);
+
+paddr_t image_phys_start(void) { return (paddr_t)(uintptr_t)_start + phys_offset; }
+paddr_t image_phys_end(void) { return (paddr_t)(uintptr_t)_end + phys_offset; }
+
+const struct bootinfo *boot_info(void) { return &bootinfo; }
+
+static void __noreturn boot_fail(const char *what)
+{
+    printk("boot: %s\n", what);
+    printk("boot: stopping\n");
+    arch_exit(1);
+}
+
+/*
+ * Maps the device tree read-only at DTB_VIRT_START with two 2 MiB blocks, so
+ * that a blob of up to DTB_MAX_SIZE is reachable wherever it starts. Returns
+ * its VA and, in avail, how many bytes from there are mapped.
+ */
+static const void *map_device_tree(paddr_t pa, size_t *avail)
+{
+    paddr_t base = pa & ~(paddr_t)(MB(2UL) - 1);
+
+    for (unsigned int i = 0; i < 2; i++) {
+        paddr_t block = base + (paddr_t)i * MB(2UL);
+        lpae_t v = block | LPAE_BLOCK | LPAE_LO_NORMAL | LPAE_AP_RO | ((lpae_t)LPAE_HI_XN << 32);
+
+        write_pte(&boot_second[(DTB_VIRT_START >> LPAE_L2_SHIFT) + i], v);
+    }
+    dsb(ishst);
+    isb();
+    *avail = DTB_VIRT_SIZE - (size_t)(pa - base);
+    if (*avail > DTB_MAX_SIZE)
+        *avail = DTB_MAX_SIZE;
+    return (const void *)(DTB_VIRT_START + (uintptr_t)(pa - base));
+}
+
+static void check_cpu(void)
+{
+    uint32_t mmfr3 = READ_CP32(ID_MMFR3);
+
+    printk("cpu: MIDR 0x%08" PRIx32 ", MPIDR 0x%08" PRIx32 "\n", READ_CP32(MIDR), READ_CP32(MPIDR));
+    /* Our page-table updates rely on the walker snooping the data cache. */
+    if (((mmfr3 >> 20) & 0xf) == 0)
+        boot_fail("this CPU's table walks are not coherent with its caches "
+                  "(ID_MMFR3.CohWalk = 0); page-table updates would need cache cleaning");
+}
+
+static void use_device_tree_console(const struct bootinfo *bi)
+{
+    if (!bi->has_console) {
+        printk("console: the device tree names no PL011; staying on the early UART\n");
+        return;
+    }
+    set_fixmap(FIXMAP_CONSOLE, bi->console_base, true);
+    console_switch((volatile void *)(FIXMAP_ADDR(FIXMAP_CONSOLE) +
+                                      (uintptr_t)(bi->console_base & 0xfff)));
+}
+
+void start_hyp(uint32_t offset, uint32_t dtb_hint);
+void start_hyp(uint32_t offset, uint32_t dtb_hint)
+{
+    char err[BOOTINFO_ERR_LEN];
+    char filter[BOOTINFO_BOOTARGS_LEN];
+    paddr_t dtb_pa = dtb_hint ? dtb_hint : DEFAULT_DTB_PA;
+    const void *fdt;
+    size_t avail;
+    int failed;
+
+    phys_offset = offset;
+    printk("\nhypmem: ARM32 LPAE Hyp-mode memory subsystem\n");
+    printk("boot: image at 0x%llx-0x%llx (VA 0x%08lx), Hyp mode, MMU on\n",
+           (unsigned long long)image_phys_start(), (unsigned long long)image_phys_end(),
+           (unsigned long)(uintptr_t)_start);
+    check_cpu();
+
+    fdt = map_device_tree(dtb_pa, &avail);
+    if (bootinfo_parse(fdt, avail, dtb_pa, image_phys_start(), image_phys_end(), &bootinfo,
+                       err) != 0) {
+        printk("device tree at 0x%llx: %s\n", (unsigned long long)dtb_pa, err);
+        boot_fail("cannot continue without a valid device tree");
+    }
+    use_device_tree_console(&bootinfo);
+    bootinfo_print(&bootinfo);
+
+    if (bootargs_get(bootinfo.bootargs, "bench", filter, sizeof(filter))) {
+        char n[16];
+        unsigned long iterations = 1000;
+
+        if (bootargs_get(bootinfo.bootargs, "bench_iterations", n, sizeof(n)))
+            iterations = strtoul(n, NULL, 0);
+        bench_run_all(filter, iterations ? iterations : 1);
+        arch_exit(0);
+    }
+    if (!bootargs_get(bootinfo.bootargs, "test", filter, sizeof(filter)))
+        filter[0] = '\0';
+    failed = selftest_run_all(filter);
+    printk("selftest: %s\n", failed ? "FAILED" : "all passed");
+    arch_exit(failed ? 1 : 0);
+}

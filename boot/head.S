@@ -1,0 +1,312 @@
+/*
+ * Boot stub: the first code that runs, at the physical load address with the
+ * MMU off, entered by QEMU in Hyp mode (PL2).
+ *
+ *  1. Check that the CPU is in Hyp mode; if not, say which QEMU option is
+ *     missing and stop.
+ *  2. Zero BSS (which holds the boot page tables and the boot stack).
+ *  3. Build the boot page tables: the image at its link address with
+ *     per-section permissions (text RX, rodata R, data/bss RW+XN), the early
+ *     UART in the fixmap, and a temporary 1 GiB identity mapping of the load
+ *     address so that the instruction after the MMU switch still exists.
+ *  4. Turn on the MMU and caches (WXN on), jump to the link address, drop
+ *     the identity mapping, set the stack and the vectors, call C.
+ *
+ * Until the jump, the code runs at an address other than the one it was
+ * linked at, so it only uses PC-relative addressing or adds the physical
+ * offset to link-time addresses by hand.
+ *
+ * Registers kept across the whole stub:
+ *   r8   r2 at entry: a device-tree address under the Linux boot protocol,
+ *        0 when QEMU boots an ELF (the DTB is then at the start of RAM)
+ *   r9   physical address of _start (the load address)
+ *   r10  physical offset: PA - VA of the image
+ */
+#include <asm/layout.h>
+#include <asm/lpae.h>
+
+    .syntax unified
+    .arch armv7-a
+    .arch_extension virt
+    .arch_extension sec
+    .arm
+
+#define MODE_MASK 0x1f
+#define MODE_HYP  0x1a
+
+    .section .text.head, "ax"
+    .global _entry
+_entry:
+    mov     r8, r2
+    mrs     r0, cpsr
+    and     r0, r0, #MODE_MASK
+    cmp     r0, #MODE_HYP
+    bne     not_hyp
+
+    adr     r9, _entry
+    ldr     r0, =_entry
+    sub     r10, r9, r0
+
+    /* Zero BSS, at its physical address. */
+    ldr     r0, =__bss_start
+    ldr     r1, =__bss_end
+    add     r0, r0, r10
+    add     r1, r1, r10
+    mov     r2, #0
+    mov     r3, #0
+1:  cmp     r0, r1
+    strdlo  r2, r3, [r0], #8
+    blo     1b
+
+    bl      create_boot_tables
+    bl      enable_mmu
+
+    /* Still running at the physical address, through the identity map. */
+    ldr     r0, =virt_entry
+    bx      r0
+
+virt_entry:
+    ldr     sp, =boot_stack_top
+    ldr     r0, =hyp_vectors
+    mcr     p15, 4, r0, c12, c0, 0      /* HVBAR */
+
+    /*
+     * Drop the identity mapping. Removing an entry needs no break-before-make;
+     * the DSB makes the store visible to the table walker before the TLB
+     * invalidate, the second DSB waits for the invalidate to complete and the
+     * ISB makes the following instructions use the new translation.
+     */
+    ldr     r0, =boot_root
+    lsr     r1, r9, #LPAE_L1_SHIFT
+    add     r0, r0, r1, lsl #3
+    mov     r2, #0
+    mov     r3, #0
+    strd    r2, r3, [r0]
+    dsb     ishst
+    mcr     p15, 4, r0, c8, c3, 0       /* TLBIALLHIS */
+    dsb     ish
+    isb
+
+    mov     r0, r10                     /* phys_offset */
+    mov     r1, r8                      /* device tree hint */
+    bl      start_hyp
+2:  wfi
+    b       2b
+
+/*
+ * Builds the boot tables with the MMU off: every address here is physical.
+ * Clobbers r0-r7, r11, r12.
+ */
+create_boot_tables:
+    ldr     r4, =boot_root
+    add     r4, r4, r10
+    ldr     r5, =boot_second
+    add     r5, r5, r10
+    ldr     r6, =boot_third_image
+    add     r6, r6, r10
+    ldr     r7, =boot_third_fixmap
+    add     r7, r7, r10
+    mov     r1, #0
+
+    orr     r0, r5, #LPAE_TABLE             /* root[0] -> level 2 for the first GiB */
+    strd    r0, r1, [r4]
+    orr     r0, r6, #LPAE_TABLE
+    strd    r0, r1, [r5, #((XEN_VIRT_START >> LPAE_L2_SHIFT) * 8)]
+    orr     r0, r7, #LPAE_TABLE
+    strd    r0, r1, [r5, #((FIXMAP_VIRT_START >> LPAE_L2_SHIFT) * 8)]
+
+    /* One 4 KiB page per image page, permissions by section. */
+    ldr     r2, =_start
+    ldr     r3, =_end
+    ldr     r11, =_etext
+    ldr     r12, =_erodata
+1:  cmp     r2, r11
+    ldrlo   r0, =(LPAE_PAGE | LPAE_LO_NORMAL | LPAE_AP_RO)   /* text: read-only, executable */
+    movlo   r1, #0
+    blo     2f
+    cmp     r2, r12
+    ldrlo   r0, =(LPAE_PAGE | LPAE_LO_NORMAL | LPAE_AP_RO)   /* rodata: read-only, XN */
+    ldrhs   r0, =(LPAE_PAGE | LPAE_LO_NORMAL)                /* data, bss: read-write, XN */
+    mov     r1, #LPAE_HI_XN
+2:  add     r0, r0, r2
+    add     r0, r0, r10                     /* output address: PA of this page */
+    ubfx    r11, r2, #LPAE_L3_SHIFT, #9
+    add     r11, r6, r11, lsl #3
+    strd    r0, r1, [r11]
+    ldr     r11, =_etext
+    add     r2, r2, #4096
+    cmp     r2, r3
+    blo     1b
+
+    /* The early UART, Device memory, never executable. */
+    ldr     r0, =(EARLY_UART_PA | LPAE_PAGE | LPAE_LO_DEVICE)
+    mov     r1, #LPAE_HI_XN
+    strd    r0, r1, [r7, #(FIXMAP_EARLY_UART * 8)]
+
+    /* Identity map of the GiB holding the load address: read-only, executable. */
+    lsr     r2, r9, #LPAE_L1_SHIFT
+    cmp     r2, #0
+    beq     loaded_too_low              /* it would collide with the image's own GiB */
+    lsl     r0, r2, #LPAE_L1_SHIFT
+    ldr     r3, =(LPAE_BLOCK | LPAE_LO_NORMAL | LPAE_AP_RO)
+    orr     r0, r0, r3
+    mov     r1, #0
+    add     r3, r4, r2, lsl #3
+    strd    r0, r1, [r3]
+
+    /*
+     * The tables were written with the data cache off, straight to memory.
+     * The walker will read them through the cache (HTCR says write-back), so
+     * discard any stale lines a previous owner of this memory left behind.
+     */
+    dsb     sy
+    mrc     p15, 0, r0, c0, c0, 1       /* CTR: DminLine = log2(words) of the smallest line */
+    ubfx    r0, r0, #16, #4
+    mov     r1, #4
+    lsl     r1, r1, r0                  /* line size in bytes */
+    mov     r0, r4
+    add     r2, r4, #(4 * 4096)         /* root, second, two thirds: contiguous */
+3:  mcr     p15, 0, r0, c7, c6, 1       /* DCIMVAC */
+    add     r0, r0, r1
+    cmp     r0, r2
+    blo     3b
+    dsb     sy
+    bx      lr
+
+/* Clobbers r0, r1. Expects r4 = PA of the root table. */
+enable_mmu:
+    ldr     r0, =HMAIR0_VALUE
+    mcr     p15, 4, r0, c10, c2, 0      /* HMAIR0 */
+    mov     r0, #0
+    mcr     p15, 4, r0, c10, c2, 1      /* HMAIR1 */
+    ldr     r0, =HTCR_VALUE
+    mcr     p15, 4, r0, c2, c0, 2       /* HTCR */
+    mov     r0, r4
+    mov     r1, #0
+    mcrr    p15, 4, r0, r1, c2          /* HTTBR */
+    ldr     r0, =hyp_vectors
+    add     r0, r0, r10
+    mcr     p15, 4, r0, c12, c0, 0      /* HVBAR, physical until the jump */
+    isb
+    mcr     p15, 4, r0, c8, c7, 0       /* TLBIALLH: no stale Hyp translations */
+    mcr     p15, 0, r0, c7, c5, 0       /* ICIALLU */
+    dsb     sy
+    isb
+#ifdef CONFIG_DEBUG
+    ldr     r0, =(HSCTLR_RES1 | HSCTLR_M | HSCTLR_C | HSCTLR_I | HSCTLR_WXN | HSCTLR_A)
+#else
+    ldr     r0, =(HSCTLR_RES1 | HSCTLR_M | HSCTLR_C | HSCTLR_I | HSCTLR_WXN)
+#endif
+    mcr     p15, 4, r0, c1, c0, 0       /* HSCTLR */
+    isb
+    bx      lr
+
+/* ------------------------------------------------------------------------
+ * Failures before the MMU is on: print on the platform's UART (QEMU virt's
+ * PL011, which needs no set-up) and stop.
+ */
+loaded_too_low:
+    adrl    r0, msg_too_low
+    bl      early_puts
+    b       early_exit_failure
+
+not_hyp:
+    mov     r4, r0
+    adrl    r0, msg_not_hyp1
+    bl      early_puts
+    mov     r0, r4
+    bl      early_puthex
+    adrl    r0, msg_not_hyp2
+    bl      early_puts
+    b       early_exit_failure
+
+/*
+ * Outside Hyp mode we cannot use our Hyp vectors. Point VBAR at a table that
+ * turns a trapped semihosting call into PSCI SYSTEM_OFF (through HVC, which
+ * is QEMU's PSCI conduit when it emulates no EL2), and anything after that
+ * into a halt.
+ */
+early_exit_failure:
+    adr     r0, early_vectors
+    mcr     p15, 0, r0, c12, c0, 0      /* VBAR */
+    isb
+    mov     r0, #0x20                   /* SYS_EXIT_EXTENDED */
+    adr     r1, exit_failure_block
+    svc     #0x123456                   /* semihosting call (A32) */
+early_psci_off:
+    ldr     r0, =0x84000008             /* PSCI SYSTEM_OFF */
+    hvc     #0
+early_halt:
+    wfi
+    b       early_halt
+
+    .align 5
+early_vectors:
+    b       early_halt                  /* reset */
+    b       early_halt                  /* undefined instruction: no HVC either */
+    b       early_psci_off              /* SVC: semihosting is off */
+    b       early_halt
+    b       early_halt
+    b       early_halt
+    b       early_halt
+    b       early_halt
+
+exit_failure_block:
+    .word   0x20026                     /* ADP_Stopped_ApplicationExit */
+    .word   1
+
+/* r0 = string (physical). Clobbers r0-r2. */
+early_puts:
+    ldr     r1, =EARLY_UART_PA
+1:  ldrb    r2, [r0], #1
+    cmp     r2, #0
+    bxeq    lr
+2:  ldr     r3, [r1, #0x18]             /* FR */
+    tst     r3, #0x20                   /* TXFF */
+    bne     2b
+    str     r2, [r1]                    /* DR */
+    b       1b
+
+/* r0 = value, printed as 0x%02x. Clobbers r0-r3. */
+early_puthex:
+    ldr     r1, =EARLY_UART_PA
+    mov     r2, #'0'
+    str     r2, [r1]
+    mov     r2, #'x'
+    str     r2, [r1]
+    mov     r3, #4
+1:  lsr     r2, r0, r3
+    and     r2, r2, #0xf
+    cmp     r2, #10
+    addlo   r2, r2, #'0'
+    addhs   r2, r2, #('a' - 10)
+    str     r2, [r1]
+    subs    r3, r3, #4
+    bpl     1b
+    bx      lr
+
+msg_not_hyp1:
+    .asciz  "\r\nboot: this hypervisor must start in Hyp mode (PL2), but the CPU is in mode "
+msg_not_hyp2:
+    .asciz  ".\r\nboot: QEMU needs -M virt,virtualization=on (and not secure=on) to start it in Hyp mode.\r\n"
+msg_too_low:
+    .asciz  "\r\nboot: loaded below 1 GiB, where the identity map would overlap the image's own mapping.\r\n"
+    .align  2
+    .ltorg
+
+/* ------------------------------------------------------------------------
+ * Boot page tables and stack. The four tables are contiguous so one loop
+ * can invalidate their cache lines.
+ */
+    .section .bss.page_aligned, "aw", %nobits
+    .align  12
+    .global boot_root, boot_second, boot_third_image, boot_third_fixmap
+boot_root:          .space 4096     /* level 1: only 4 entries are used */
+boot_second:        .space 4096     /* level 2 for VA 0-1 GiB */
+boot_third_image:   .space 4096     /* level 3 for the image's 2 MiB */
+boot_third_fixmap:  .space 4096     /* level 3 for the fixmap */
+
+    .align  4
+    .global boot_stack, boot_stack_top
+boot_stack:         .space 16384
+boot_stack_top:

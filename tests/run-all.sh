@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Runs every test: the host self-tests, then the image under QEMU in several
+# machine shapes, then boots that must fail in a precise way. Each KTAP result
+# counts as one test, each expectation about a boot as one more. Ends with
+# "N passed, N failed" and a non-zero status if anything failed.
+#
+# A KTAP run fails on a hang (timeout), a missing plan, a count that differs
+# from the plan, any "not ok", or a non-zero exit status.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+source tests/qemu.sh
+
+LOGS=build/test-logs
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+TIMEOUT=${TIMEOUT:-600}
+passed=0
+failed=0
+failures=()
+
+pass() { passed=$((passed + 1)); printf '  ok    %s\n' "$1"; }
+fail() {
+    failed=$((failed + 1)); failures+=("$1")
+    printf '  FAIL  %s: %s\n' "$1" "$2"
+    [ -n "${3:-}" ] && [ -f "$3" ] && { echo "  --- last lines of $3:"; tail -n 25 "$3" | sed 's/^/  | /'; }
+}
+
+# Checks a KTAP log; adds its results to the totals. Arguments: NAME LOG STATUS
+check_ktap() {
+    local name=$1 log=$2 status=$3 plan ok notok
+    plan=$(sed -n 's/\r$//; s/^1\.\.\([0-9]\+\)$/\1/p' "$log" | head -n 1)
+    ok=$(grep -c '^ok [0-9]' "$log")
+    notok=$(grep -c '^not ok [0-9]' "$log")
+    passed=$((passed + ok))
+    failed=$((failed + notok))
+    grep '^not ok [0-9]' "$log" | sed "s/^/  FAIL  $name: /"
+    [ "$notok" -gt 0 ] && failures+=("$name: $notok not ok")
+    if [ "$status" -eq 124 ]; then
+        fail "$name" "hung: no exit within ${TIMEOUT}s" "$log"
+    elif [ -z "$plan" ]; then
+        fail "$name" "no KTAP plan line" "$log"
+    elif [ $((ok + notok)) -ne "$plan" ]; then
+        fail "$name" "plan says $plan tests, $((ok + notok)) reported" "$log"
+    elif [ "$status" -ne 0 ] && [ "$notok" -eq 0 ]; then
+        fail "$name" "exit status $status" "$log"
+    else
+        printf '  %-5s %s: %d tests, %d failed\n' "$([ "$notok" -eq 0 ] && echo ok || echo FAIL)" "$name" "$plan" "$notok"
+    fi
+}
+
+# Boots and checks KTAP. Arguments: NAME MEM SMP APPEND DTB [MACHINE_OPTS]
+ktap_boot() {
+    local name=$1 log=$LOGS/$1.log status
+    boot "$2" "$3" "$4" "$5" "${6:-}" -display none -serial stdio -monitor none >"$log" 2>&1
+    status=$?
+    check_ktap "qemu $name (-m $2)" "$log" $status
+}
+
+# Boots expecting a given exit status and lines. Arguments:
+# NAME MEM APPEND DTB MACHINE_OPTS WANT_STATUS PATTERN...
+expect_boot() {
+    local name=$1 mem=$2 append=$3 dtb=$4 mopts=$5 want=$6 log=$LOGS/$1.log status
+    shift 6
+    boot "$mem" 1 "$append" "$dtb" "$mopts" -display none -serial stdio -monitor none >"$log" 2>&1
+    status=$?
+    if [ "$status" -ne "$want" ]; then
+        fail "boot $name" "exit status $status, expected $want" "$log"
+        return
+    fi
+    for pat in "$@"; do
+        if ! grep -qE -- "$pat" "$log"; then
+            fail "boot $name" "no line matching: $pat" "$log"
+            return
+        fi
+    done
+    pass "boot $name (status $want; $*)"
+}
+
+echo "== host self-tests (ASan + UBSan)"
+build/host/selftest >"$LOGS/host.log" 2>&1
+check_ktap "host selftest" "$LOGS/host.log" $?
+
+echo "== dtbinfo host tool"
+tests/dtbinfo-check.sh "$LOGS" && pass "dtbinfo" || fail "dtbinfo" "see $LOGS/dtbinfo.log" "$LOGS/dtbinfo.log"
+
+echo "== gdb attached to QEMU's stub (make debug)"
+tests/gdb-check.sh "$LOGS" && pass "gdb: symbols and breakpoints before and after the MMU is on" ||
+    fail "gdb" "see $LOGS/gdb.log" "$LOGS/gdb.log"
+
+echo "== image under QEMU"
+ktap_boot mem512m 512M 1 "" ""
+ktap_boot mem1g 1G 1 "" ""
+ktap_boot mem6g 6G 1 "" ""
+ktap_boot two-banks 1G 1 "" tests/dt/two-banks.dts
+ktap_boot cells-1 1G 1 "" tests/dt/cells-1.dts
+
+echo "== boots that must fail, each in its own way"
+expect_boot not-hyp 512M "" "" "virtualization=off" 1 \
+    "must start in Hyp mode" "virtualization=on"
+expect_boot unexpected-fault 512M "test=crash.unmapped_read" "" "" 2 \
+    "unexpected exception in Hyp mode" "data abort exception, HSR 0x9" \
+    "read of 0x00000100: translation fault, level 2" "ELR_hyp 0x" "r0  0x"
+expect_boot failing-test-fails-run 512M "test=crash.failing_check" "" "" 1 \
+    "^not ok 1 crash.failing_check" "expected 1 \+ 1 == 3"
+good=$LOGS/virt.dtb
+qemu-system-arm -M virt,virtualization=on,dumpdtb="$good" -cpu cortex-a15 -m 512M -nic none \
+    >/dev/null 2>&1
+printf 'XXXX' | dd of="$LOGS/bad-magic.dtb" bs=1 count=4 2>/dev/null
+tail -c +5 "$good" >>"$LOGS/bad-magic.dtb"
+expect_boot dtb-bad-magic 512M "" "$LOGS/bad-magic.dtb" "" 1 \
+    "device tree at 0x40000000: bad magic 0x58585858" "cannot continue"
+# Cut in the middle of the structure block, header left as it was.
+head -c 2048 "$good" >"$LOGS/truncated.dtb"
+expect_boot dtb-truncated 512M "" "$LOGS/truncated.dtb" "" 1 \
+    "device tree at 0x40000000: .*(truncated|structure)" "cannot continue"
+expect_boot dtb-reg-mismatch 512M "" tests/dt/reg-mismatch.dts "" 1 \
+    "device tree at 0x40000000: .*reg" "cannot continue"
+expect_boot dtb-no-memory 512M "" tests/dt/no-memory.dts "" 1 \
+    "device tree at 0x40000000: .*memory" "cannot continue"
+SEMIHOSTING=off expect_boot no-semihosting 512M "test=format" "" "" 0 "^ok 1 format" \
+    "selftest: all passed"
+
+echo
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make bench: instructions per operation, two ways, printed as a table.
+#   image: release build under qemu -icount shift=0, PMU cycle counter = instructions
+#   host:  release build under valgrind --tool=callgrind, Ir(N ops) - Ir(0 ops)
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+source tests/qemu.sh
+
+N=${BENCH_ITERATIONS:-2000}
+IMAGE=build/arm-release/hyp.elf
+host=build/host-release/bench
+out=build/bench
+mkdir -p "$out"
+
+command -v valgrind >/dev/null || { echo "bench: valgrind missing; run: apt-get install -y valgrind" >&2; exit 1; }
+
+TIMEOUT=600 boot 1G 1 "bench=all bench_iterations=$N" "" "" -icount shift=0 \
+    -display none -serial stdio -monitor none >"$out/image.log" 2>&1
+grep -q '^bench: [0-9]* benchmarks run' "$out/image.log" ||
+    { echo "bench: the image did not finish its benchmarks:" >&2; tail -20 "$out/image.log" >&2; exit 1; }
+
+ir() {  # NAME ITERATIONS -> total instructions of the run
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$host" "$1" "$2" 2>&1 |
+        sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p'
+}
+
+printf '%-28s %14s %14s  %s\n' "benchmark" "image instr/op" "host instr/op" "operation"
+while IFS=$'\t' read -r name what; do
+    img=$(sed -n "s/^bench $name: \([0-9.]*\) instructions\/op.*/\1/p" "$out/image.log")
+    a=$(ir "$name" 0); b=$(ir "$name" "$N")
+    hst=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }')
+    printf '%-28s %14s %14s  %s\n' "$name" "${img:--}" "$hst" "$what"
+done < <("$host" --list)
+echo "(image: $N ops per benchmark, harness cost subtracted; host: callgrind, $N ops minus 0 ops)"
