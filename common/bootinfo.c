@@ -257,6 +257,9 @@ static int check_blob(struct parser *p, size_t avail)
         return fail(p, "unsupported device tree version %u (last compatible version %u)",
                     (unsigned int)fdt_version(p->fdt),
                     (unsigned int)fdt_last_comp_version(p->fdt));
+    if (rc == -FDT_ERR_TRUNCATED)
+        return fail(p, "truncated: the header's blocks run past its totalsize of %u bytes",
+                    (unsigned int)fdt_totalsize(p->fdt));
     if (rc)
         return fail(p, "bad device tree header: %s", fdt_strerror(rc));
     /*
