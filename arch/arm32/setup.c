@@ -1,7 +1,8 @@
 /*
  * The C side of boot, on the boot CPU, with the MMU on and the image at its
  * link address: find and check the device tree, move the console to the UART
- * it names, set up memory, run the self-tests selected on the command line,
+ * it names, set up memory (boot allocator, frame table, xenheap, domheap),
+ * run the self-tests or benchmarks selected on the command line,
  * and end the run with their verdict.
  */
 #include <arch.h>
@@ -16,6 +17,7 @@
 #include <inttypes.h>
 #include <lib.h>
 #include <selftest.h>
+#include <setup_mm.h>
 #include <stdlib.h>
 
 extern char _start[], _end[];
@@ -108,6 +110,7 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     }
     use_device_tree_console(&bootinfo);
     bootinfo_print(&bootinfo);
+    setup_mm(&bootinfo);
 
     if (bootargs_get(bootinfo.bootargs, "bench", filter, sizeof(filter))) {
         char n[16];
