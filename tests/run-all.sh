@@ -49,12 +49,14 @@ check_ktap() {
     fi
 }
 
-# Boots and checks KTAP. Arguments: NAME MEM SMP APPEND DTB [MACHINE_OPTS]
+# Boots and checks KTAP. Arguments: NAME MEM SMP APPEND DTB [MACHINE_OPTS [QEMU ARGS...]]
 ktap_boot() {
-    local name=$1 log=$LOGS/$1.log status
-    boot "$2" "$3" "$4" "$5" "${6:-}" -display none -serial stdio -monitor none >"$log" 2>&1
+    local name=$1 mem=$2 smp=$3 append=$4 dtb=$5 mopts=${6:-} log=$LOGS/$1.log status
+    shift $(( $# < 6 ? $# : 6 ))
+    boot "$mem" "$smp" "$append" "$dtb" "$mopts" -display none -serial stdio -monitor none "$@" \
+        >"$log" 2>&1
     status=$?
-    check_ktap "qemu $name (-m $2)" "$log" $status
+    check_ktap "qemu $name (-m $mem)" "$log" $status
 }
 
 # Boots expecting a given exit status and lines. Arguments:
@@ -94,6 +96,31 @@ ktap_boot mem1g 1G 1 "" ""
 ktap_boot mem6g 6G 1 "" ""
 ktap_boot two-banks 1G 1 "" tests/dt/two-banks.dts
 ktap_boot cells-1 1G 1 "" tests/dt/cells-1.dts
+
+# -m 1023G: the frame-table window covers 24 GiB; the rest must be ignored with
+# a warning, not crash. A sparse file backs the RAM so the host pays only for
+# the pages the image touches.
+sparse=$(mktemp -p "${TMPDIR:-/tmp}" hypmem-ram.XXXXXX)
+ktap_boot mem1023g 1023G 1 "" "" "memory-backend=ram0" \
+    -object "memory-backend-file,id=ram0,size=1023G,mem-path=$sparse,share=on"
+rm -f "$sparse"
+if grep -q "ignoring [0-9]* MiB of RAM" "$LOGS/mem1023g.log"; then
+    pass "qemu mem1023g says how much RAM it ignored"
+else
+    fail "qemu mem1023g" "no warning about ignored RAM" "$LOGS/mem1023g.log"
+fi
+
+# Selecting tests on the command line: the image must run exactly the tests
+# the host runs for the same filter (these suites are shared by both builds).
+filter="bootargs,format.integers,format.width_and_padding"
+want=$(build/host/selftest "$filter" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p')
+ktap_boot select 512M 1 "test=$filter" ""
+got=$(sed -n 's/\r$//; s/^1\.\.\([0-9]*\)$/\1/p' "$LOGS/select.log")
+if [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ]; then
+    pass "test=$filter selects the same $want tests in the image as on the host"
+else
+    fail "test selection" "image ran ${got:-none}, host ${want:-none}" "$LOGS/select.log"
+fi
 
 echo "== boots that must fail, each in its own way"
 expect_boot not-hyp 512M "" "" "virtualization=off" 1 \
