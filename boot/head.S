@@ -12,6 +12,15 @@
  *  4. Turn on the MMU and caches (WXN on), jump to the link address, drop
  *     the identity mapping, set the stack and the vectors, call C.
  *
+ * Secondary CPUs enter at secondary_entry (PSCI CPU_ON, context id = CPU
+ * index), MMU off. The boot CPU has prepared a trampoline root table (the
+ * shared first GiB plus the identity GiB), each CPU's own root table and
+ * stack, and cleaned them to the point of coherency, because a CPU with its
+ * MMU off does not look in the other CPUs' caches. The secondary turns its
+ * MMU on with the trampoline, jumps to the link address, moves to its own
+ * root table (flushing its TLB, since the identity entries are not there)
+ * and calls start_secondary().
+ *
  * Until the jump, the code runs at an address other than the one it was
  * linked at, so it only uses PC-relative addressing or adds the physical
  * offset to link-time addresses by hand.
@@ -92,6 +101,42 @@ virt_entry:
     bl      start_hyp
 2:  wfi
     b       2b
+
+/* r0 = CPU index (the PSCI context id). */
+    .global secondary_entry
+secondary_entry:
+    mov     r7, r0
+    mrs     r0, cpsr
+    and     r0, r0, #MODE_MASK
+    cmp     r0, #MODE_HYP
+    bne     early_halt                  /* the boot CPU was in Hyp: this cannot happen */
+    adrl    r9, _entry
+    ldr     r0, =_entry
+    sub     r10, r9, r0
+    ldr     r4, =smp_trampoline_root_pa
+    add     r4, r4, r10
+    ldr     r4, [r4]                    /* written by the boot CPU, cleaned to PoC */
+    bl      enable_mmu
+    ldr     r0, =secondary_virt
+    bx      r0
+
+secondary_virt:
+    ldr     r0, =smp_root_pa
+    ldr     r0, [r0, r7, lsl #2]
+    mov     r1, #0
+    mcrr    p15, 4, r0, r1, c2          /* HTTBR: this CPU's own root table */
+    isb
+    mcr     p15, 4, r0, c8, c7, 0       /* TLBIALLH: forget the trampoline's entries */
+    dsb     nsh
+    isb
+    ldr     r0, =smp_stack_top
+    ldr     sp, [r0, r7, lsl #2]
+    ldr     r0, =hyp_vectors
+    mcr     p15, 4, r0, c12, c0, 0      /* HVBAR */
+    mov     r0, r7
+    bl      start_secondary
+1:  wfi
+    b       1b
 
 /*
  * Builds the boot tables with the MMU off: every address here is physical.

@@ -97,6 +97,19 @@ ktap_boot mem6g 6G 1 "" ""
 ktap_boot two-banks 1G 1 "" tests/dt/two-banks.dts
 ktap_boot cells-1 1G 1 "" tests/dt/cells-1.dts
 
+# SMP: every CPU the tree lists comes up; the in-image tests run on all of them.
+ktap_boot smp4 1G 4 "" ""
+ktap_boot smp8 2G 8 "test=smp" ""
+# Each CPU printed 10 lines at once: each must arrive whole, none lost.
+whole=$(tr -d '\r' <"$LOGS/smp4.log" |
+        grep -c '^smp-line cpu=[0-3] n=[0-9] abcdefghijklmnopqrstuvwxyz0123456789 end$')
+any=$(grep -c 'smp-line' "$LOGS/smp4.log")
+if [ "$whole" -eq 40 ] && [ "$any" -eq 40 ]; then
+    pass "smp4: 40 console lines from 4 CPUs at once, all whole"
+else
+    fail "smp4 console" "$whole whole lines of $any with smp-line, expected 40" "$LOGS/smp4.log"
+fi
+
 # -m 1023G: the frame-table window covers 24 GiB; the rest must be ignored with
 # a warning, not crash. A sparse file backs the RAM so the host pays only for
 # the pages the image touches.

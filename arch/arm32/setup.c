@@ -9,6 +9,7 @@
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/setup.h>
+#include <asm/smp.h>
 #include <asm/sysregs.h>
 #include <bench.h>
 #include <bootargs.h>
@@ -96,6 +97,7 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     int failed;
 
     phys_offset = offset;
+    smp_init_boot_cpu();
     printk("\nhypmem: ARM32 LPAE Hyp-mode memory subsystem\n");
     printk("boot: image at 0x%llx-0x%llx (VA 0x%08lx), Hyp mode, MMU on\n",
            (unsigned long long)image_phys_start(), (unsigned long long)image_phys_end(),
@@ -111,6 +113,7 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     use_device_tree_console(&bootinfo);
     bootinfo_print(&bootinfo);
     setup_mm(&bootinfo);
+    smp_boot_cpus(&bootinfo);
 
     if (bootargs_get(bootinfo.bootargs, "bench", filter, sizeof(filter))) {
         char n[16];

@@ -1,0 +1,56 @@
+/*
+ * Physical CPUs: per-CPU data, bring-up through PSCI, and running a function
+ * on every CPU at once (for tests and benchmarks).
+ *
+ * Each CPU finds its struct pcpu through HTPIDR, the Hyp-mode software
+ * thread ID register, which nothing else uses.
+ */
+#ifndef ASM_SMP_H
+#define ASM_SMP_H
+
+#include <asm/pgtable.h>
+#include <asm/sysregs.h>
+#include <types.h>
+
+#define NR_CPUS 8
+#define CPU_STACK_SIZE 16384
+
+#define HTPIDR CP32(4, c13, c0, 2)
+
+struct vcpu;
+struct bootinfo;
+
+struct pcpu {
+    unsigned int id;
+    uint32_t mpidr;
+    bool online;
+    lpae_t *root;               /* this CPU's level-1 table */
+    struct vcpu *current;       /* the VCPU whose domheap window is installed */
+    struct vcpu *idle;
+    /* smp_call_all: a new work_seq asks for a run of work(id, work_arg). */
+    void (*work)(unsigned int cpu, void *arg);
+    void *work_arg;
+    unsigned int work_seq;
+    unsigned int done_seq;
+};
+
+extern struct pcpu pcpu[NR_CPUS];
+extern unsigned int nr_online_cpus;
+
+static inline struct pcpu *this_pcpu(void)
+{
+    return (struct pcpu *)(uintptr_t)READ_CP32(HTPIDR);
+}
+
+static inline unsigned int smp_processor_id(void)
+{
+    return this_pcpu()->id;
+}
+
+void smp_init_boot_cpu(void);
+void smp_boot_cpus(const struct bootinfo *bi);
+
+/* Runs fn(cpu, arg) on every online CPU, this one included, and waits for all. */
+void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * Secondary CPU bring-up and per-CPU state.
+ *
+ * Each CPU gets its own level-1 (root) table. Entries 0 and 1 (the first
+ * GiB, with the image, fixmap, DT and frame table; and the xenheap) point to
+ * level-2 tables shared by all CPUs, so every CPU sees the same hypervisor.
+ * Entries 2 and 3 (the domheap window) belong to whichever VCPU the CPU runs:
+ * that is what makes map_domain_page private to a VCPU.
+ *
+ * Start-up protocol: the boot CPU fills in the roots, stacks and a trampoline
+ * root, cleans them to the point of coherency (the new CPU reads them with
+ * its caches off), then asks PSCI CPU_ON to start the CPU at secondary_entry
+ * with its index as context id, and waits for it to say it is online.
+ */
+#include <asm/cache.h>
+#include <asm/layout.h>
+#include <asm/setup.h>
+#include <asm/smp.h>
+#include <asm/traps.h>
+#include <bootinfo.h>
+#include <inttypes.h>
+#include <lib.h>
+
+#define PSCI_CPU_ON 0x84000003u
+
+struct pcpu pcpu[NR_CPUS];
+unsigned int nr_online_cpus = 1;
+
+static lpae_t cpu_root[NR_CPUS][LPAE_ENTRIES] __attribute__((aligned(4096)));
+static lpae_t trampoline_root[LPAE_ENTRIES] __attribute__((aligned(4096)));
+static uint8_t cpu_stack[NR_CPUS][CPU_STACK_SIZE] __attribute__((aligned(16)));
+
+/* Read by secondary_entry (boot/head.S), with the MMU off for the first. */
+uint32_t smp_trampoline_root_pa;
+uint32_t smp_root_pa[NR_CPUS];
+uint32_t smp_stack_top[NR_CPUS];
+
+extern char secondary_entry[];
+
+void start_secondary(unsigned int cpu);
+
+static const char *psci_error(int32_t rc)
+{
+    switch (rc) {
+    case -1: return "NOT_SUPPORTED";
+    case -2: return "INVALID_PARAMETERS";
+    case -3: return "DENIED";
+    case -4: return "ALREADY_ON";
+    case -5: return "ON_PENDING";
+    case -6: return "INTERNAL_FAILURE";
+    case -9: return "INVALID_ADDRESS";
+    default: return "unknown error";
+    }
+}
+
+void smp_init_boot_cpu(void)
+{
+    pcpu[0].id = 0;
+    pcpu[0].mpidr = READ_CP32(MPIDR) & 0xffffff;
+    pcpu[0].online = true;
+    pcpu[0].root = boot_root;
+    WRITE_CP32((uintptr_t)&pcpu[0], HTPIDR);
+    isb();
+}
+
+static uint64_t now(void)
+{
+    isb();
+    return READ_CP64(CNTPCT);
+}
+
+void smp_boot_cpus(const struct bootinfo *bi)
+{
+    unsigned int n = min(bi->nr_cpus, (unsigned int)NR_CPUS);
+    uint32_t freq = READ_CP32(CNTFRQ);
+    paddr_t load = image_phys_start();
+
+    /* The trampoline: the shared first GiB, and the identity GiB of the image. */
+    trampoline_root[0] = boot_root[0];
+    trampoline_root[load >> LPAE_L1_SHIFT] = (load & ~(paddr_t)(GB(1UL) - 1)) | LPAE_BLOCK |
+                                             LPAE_LO_NORMAL | LPAE_AP_RO;
+    smp_trampoline_root_pa = (uint32_t)image_virt_to_phys(trampoline_root);
+    clean_dcache_to_poc(trampoline_root, sizeof(trampoline_root));
+    clean_dcache_to_poc(&smp_trampoline_root_pa, sizeof(smp_trampoline_root_pa));
+
+    for (unsigned int i = 1; i < n; i++) {
+        struct pcpu *c = &pcpu[i];
+        int32_t rc;
+        uint64_t deadline;
+
+        c->id = i;
+        c->mpidr = bi->cpu_mpidr[i];
+        c->root = cpu_root[i];
+        cpu_root[i][0] = boot_root[0];
+        cpu_root[i][1] = boot_root[1];
+        smp_root_pa[i] = (uint32_t)image_virt_to_phys(cpu_root[i]);
+        smp_stack_top[i] = (uint32_t)(uintptr_t)&cpu_stack[i][CPU_STACK_SIZE];
+        clean_dcache_to_poc(cpu_root[i], sizeof(cpu_root[i]));
+        clean_dcache_to_poc(c, sizeof(*c));
+
+        rc = (int32_t)arch_smc(PSCI_CPU_ON, c->mpidr,
+                               (uint32_t)image_virt_to_phys(secondary_entry), i);
+        if (rc != 0) {
+            printk("smp: PSCI CPU_ON for cpu %u (MPIDR 0x%" PRIx32 ") failed: %" PRId32 " %s\n",
+                   i, c->mpidr, rc, psci_error(rc));
+            continue;
+        }
+        deadline = now() + freq;                      /* one second */
+        while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && now() < deadline)
+            ;
+        if (!c->online)
+            printk("smp: cpu %u (MPIDR 0x%" PRIx32 ") did not come online within a second\n",
+                   i, c->mpidr);
+    }
+    printk("smp: %u of %u CPUs online\n", nr_online_cpus, n);
+}
+
+static void run_work(struct pcpu *c)
+{
+    unsigned int seq = __atomic_load_n(&c->work_seq, __ATOMIC_ACQUIRE);
+
+    c->work(c->id, c->work_arg);
+    __atomic_store_n(&c->done_seq, seq, __ATOMIC_RELEASE);
+    dsb(ish);
+    __asm__ volatile("sev");
+}
+
+void start_secondary(unsigned int cpu)
+{
+    struct pcpu *c = &pcpu[cpu];
+
+    WRITE_CP32((uintptr_t)c, HTPIDR);
+    isb();
+    printk("smp: cpu %u (MPIDR 0x%" PRIx32 ") online, root table at pa 0x%" PRIx32 "\n", cpu,
+           c->mpidr, smp_root_pa[cpu]);
+    __atomic_fetch_add(&nr_online_cpus, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+
+    for (;;) {
+        while (__atomic_load_n(&c->work_seq, __ATOMIC_ACQUIRE) ==
+               __atomic_load_n(&c->done_seq, __ATOMIC_RELAXED))
+            __asm__ volatile("wfe");
+        run_work(c);
+    }
+}
+
+void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg)
+{
+    for (unsigned int i = 1; i < NR_CPUS; i++) {
+        if (!pcpu[i].online)
+            continue;
+        pcpu[i].work = fn;
+        pcpu[i].work_arg = arg;
+        __atomic_fetch_add(&pcpu[i].work_seq, 1, __ATOMIC_RELEASE);
+    }
+    dsb(ish);
+    __asm__ volatile("sev");
+    fn(0, arg);
+    for (unsigned int i = 1; i < NR_CPUS; i++) {
+        if (!pcpu[i].online)
+            continue;
+        while (__atomic_load_n(&pcpu[i].done_seq, __ATOMIC_ACQUIRE) !=
+               __atomic_load_n(&pcpu[i].work_seq, __ATOMIC_RELAXED))
+            __asm__ volatile("wfe");
+    }
+}
