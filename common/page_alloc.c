@@ -8,8 +8,8 @@
  * have a non-empty list, and a bitmap per heap which zones do, so that
  * finding a block is two find-first-set operations, not a scan: the list
  * heads are only read when their bit is set, which is also why an empty
- * list needs no initialisation. Counters per heap and zone give the free
- * pages.
+ * list needs no initialisation. A counter per zone gives the free pages
+ * (a heap's total is their sum, computed when asked).
  *
  * Page states live in every page's count_info (mm.h). Allocation and free
  * touch each page of the block once (state, flags, owner): that is what
@@ -44,17 +44,18 @@ enum { HEAP_DOM, HEAP_XEN, NR_HEAPS };
 static const char *const heap_name[NR_HEAPS] = { "domheap", "xenheap" };
 
 struct heap {
-    unsigned int zones;                           /* bit z: zone z has a free block */
-    unsigned int orders[NR_ZONES];                /* bit o: list (z, o) is not empty */
-    unsigned int head[NR_ZONES][MAX_ORDER + 1];   /* pdx of the first block, if its bit is set */
-    unsigned long avail[NR_ZONES];            /* free pages per zone */
-    unsigned long total_avail;
+    unsigned int zones;                 /* bit z: zone z has a free block */
+    unsigned int orders[NR_ZONES];      /* bit o: list (z, o) is not empty */
+    unsigned int head[NR_ZONES][32];    /* pdx of each list's first block, valid when its
+                                           bit is set; 32 per zone: indexed by a shift */
+    unsigned long avail[NR_ZONES];      /* free pages per zone */
 };
 
 BUILD_BUG_ON(sizeof(struct page_info) != 16);   /* frame-table window capacity */
 BUILD_BUG_ON(sizeof(unsigned int) != 4);         /* pdx links, bitmaps */
 BUILD_BUG_ON(NR_ZONES > 32);
 BUILD_BUG_ON(MAX_ORDER >= 32);
+BUILD_BUG_ON(MEMF_no_scrub >= (1u << _MEMF_bits));
 
 static spinlock_t heap_lock = SPIN_LOCK_UNLOCKED;
 static struct heap heaps[NR_HEAPS];
@@ -62,6 +63,8 @@ static bool heap_ready;              /* some memory was given to a heap */
 static bool xenheap_buffer = true;   /* test knob, see heap_set_xenheap_buffer */
 static unsigned int nr_buffer;       /* buffer pages withheld, and where */
 static mfn_t buffer_mfn[2];
+/* The xenheap as page indices (contiguous: all of it is RAM), for the free path. */
+static unsigned long xenheap_pdx_start, xenheap_pdx_end;
 
 #ifdef CONFIG_DEBUG
 #define POISON_FREED_PAGES 1
@@ -79,20 +82,36 @@ static inline unsigned int fls_ul(unsigned long x)
     return x ? (unsigned int)(8 * sizeof(x)) - (unsigned int)__builtin_clzl(x) : 0;
 }
 
-static inline unsigned int fls_u32(unsigned int x)
-{
-    return x ? 32u - (unsigned int)__builtin_clz(x) : 0;
-}
-
 /* The address-width zone: frames of zone z are in [2^(z-1), 2^z). */
 static inline unsigned int mfn_zone(mfn_t mfn)
 {
     return fls_ul(mfn);
 }
 
+/* The same for a heap frame, which is never MFN 0. */
+static inline unsigned int heap_mfn_zone(mfn_t mfn)
+{
+    return (unsigned int)(8 * sizeof(mfn)) - (unsigned int)__builtin_clzl(mfn);
+}
+
 static inline unsigned int mfn_heap(mfn_t mfn)
 {
     return is_xen_heap_mfn(mfn) ? HEAP_XEN : HEAP_DOM;
+}
+
+static inline unsigned int pdx_heap(unsigned long pdx)
+{
+    return pdx - xenheap_pdx_start < xenheap_pdx_end - xenheap_pdx_start ? HEAP_XEN : HEAP_DOM;
+}
+
+/* Free pages of one heap: the sum of its zones (heap lock held). */
+static unsigned long heap_total(const struct heap *hp)
+{
+    unsigned long n = 0;
+
+    for (unsigned int z = 0; z < NR_ZONES; z++)
+        n += hp->avail[z];
+    return n;
 }
 
 static inline unsigned int read_count_info(const struct page_info *pg)
@@ -166,26 +185,35 @@ static void check_poison(mfn_t mfn)
 
 /* --- free lists (heap lock held) ----------------------------------------- */
 
-static void list_add(struct heap *hp, unsigned int zone, unsigned int order,
-                     struct page_info *pg)
+/*
+ * The hot paths are inlined into the API functions (so the heap index is a
+ * constant) and keep rare work out of line: a free-and-alloc of one page is
+ * a few dozen instructions plus the lock.
+ */
+#define always_inline inline __attribute__((always_inline))
+#define cold_path __attribute__((cold, noinline))
+
+/* A free block is always on the list of its first frame's heap and zone. */
+static always_inline void list_add(struct heap *hp, unsigned int zone, unsigned int order,
+                                   unsigned long pdx)
 {
-    unsigned int pdx = (unsigned int)page_to_pdx(pg);
+    struct page_info *pg = pdx_to_page(pdx);
     unsigned int *head = &hp->head[zone][order];
 
     pg->u.list.prev = PDX_NONE;
     if (hp->orders[zone] & (1u << order)) {
         pg->u.list.next = *head;
-        frame_table[*head].u.list.prev = pdx;
+        frame_table[*head].u.list.prev = (unsigned int)pdx;
     } else {
         pg->u.list.next = PDX_NONE;
         hp->orders[zone] |= 1u << order;
         hp->zones |= 1u << zone;
     }
-    *head = pdx;
+    *head = (unsigned int)pdx;
 }
 
-static void list_del(struct heap *hp, unsigned int zone, unsigned int order,
-                     struct page_info *pg)
+static always_inline void list_del(struct heap *hp, unsigned int zone, unsigned int order,
+                                   const struct page_info *pg)
 {
     unsigned int next = pg->u.list.next, prev = pg->u.list.prev;
 
@@ -204,43 +232,67 @@ static void list_del(struct heap *hp, unsigned int zone, unsigned int order,
         frame_table[next].u.list.prev = prev;
 }
 
-/*
- * Puts the block of 2^order pages at pg (frame mfn) on a free list, first
- * merging it with its buddy for as long as the buddy is a free block of the
- * same order in the same zone. Every page of the block is already PGS_free
- * without PGC_head. Note what is not checked: which heap the buddy is in.
- */
-static void merge_and_insert(struct page_info *pg, mfn_t mfn, unsigned int order)
+/* Is the frame-table entry the head of a free block of this order? */
+static always_inline bool is_free_block(const struct page_info *pg, unsigned int order)
 {
-    unsigned int zone = mfn_zone(mfn);
+    return (pg->count_info & (PGC_state_mask | PGC_head)) == (PGS_free | PGC_head) &&
+           pg->order == order;
+}
 
+/*
+ * Puts the block of 2^order pages at pdx (frame mfn, on heap hp's side) on a
+ * free list, first merging it with its buddy for as long as the buddy is a
+ * free block of the same order in the same zone. Every page of the block is
+ * already PGS_free, the first with PGC_head. Note what is not checked:
+ * which heap the buddy is in.
+ */
+static cold_path void merge_and_insert(unsigned long pdx, mfn_t mfn, unsigned int order,
+                                       unsigned int zone, struct heap *hp)
+{
     while (order < MAX_ORDER) {
         mfn_t buddy_mfn = mfn ^ (1UL << order);
+        unsigned long buddy_pdx;
         struct page_info *buddy;
 
         if (order < PDX_GROUP_SHIFT)
-            buddy = pdx_to_page(page_to_pdx(pg) ^ (1UL << order));  /* same group */
+            buddy_pdx = pdx ^ (1UL << order);       /* same group: same low bits */
         else if (mfn_valid(buddy_mfn))
-            buddy = mfn_to_page(buddy_mfn);
+            buddy_pdx = mfn_to_pdx(buddy_mfn);
         else
             break;
-        if ((buddy->count_info & (PGC_state_mask | PGC_head)) != (PGS_free | PGC_head) ||
-            buddy->order != order || mfn_zone(buddy_mfn) != zone)
+        buddy = pdx_to_page(buddy_pdx);
+        if (!is_free_block(buddy, order) || mfn_zone(buddy_mfn) != zone)
             break;
 
         list_del(&heaps[mfn_heap(buddy_mfn)], zone, order, buddy);
         if (buddy_mfn < mfn) {
-            pg->count_info &= ~PGC_head;
-            pg = buddy;
+            pdx_to_page(pdx)->count_info &= ~PGC_head;
+            pdx = buddy_pdx;
             mfn = buddy_mfn;
+            hp = &heaps[mfn_heap(mfn)];
         } else {
             buddy->count_info &= ~PGC_head;
         }
         order++;
     }
-    pg->count_info |= PGC_head;
-    pg->order = order;
-    list_add(&heaps[mfn_heap(mfn)], zone, order, pg);
+    pdx_to_page(pdx)->order = order;
+    list_add(hp, zone, order, pdx);
+}
+
+/*
+ * The same, with the common case (the buddy is not free: nothing to merge)
+ * inline. Blocks of order PDX_GROUP_SHIFT and up take the slow path.
+ */
+static always_inline void insert_free_block(unsigned long pdx, mfn_t mfn, unsigned int order,
+                                            unsigned int zone, struct heap *hp)
+{
+    if (likely(order < PDX_GROUP_SHIFT) &&
+        !is_free_block(pdx_to_page(pdx ^ (1UL << order)), order)) {
+        pdx_to_page(pdx)->order = order;
+        list_add(hp, zone, order, pdx);
+        return;
+    }
+    merge_and_insert(pdx, mfn, order, zone, hp);
 }
 
 /* --- giving memory to the heaps at boot ---------------------------------- */
@@ -277,10 +329,10 @@ static void init_heap_pages(mfn_t start, mfn_t end)
                 heap_misuse("init_heap_pages", start + i, "is given to the heap twice");
             pg[i].count_info = PGS_free | PGC_need_scrub;
         }
+        pg->count_info |= PGC_head;
         hp = &heaps[mfn_heap(start)];
         hp->avail[mfn_zone(start)] += n;
-        hp->total_avail += n;
-        merge_and_insert(pg, start, order);
+        insert_free_block(page_to_pdx(pg), start, order, mfn_zone(start), hp);
         start += n;
     }
     heap_ready = true;
@@ -310,6 +362,9 @@ void init_xenheap_pages(paddr_t ps, paddr_t pe)
               (unsigned long long)ps, (unsigned long long)pe,
               (unsigned long long)mfn_to_paddr(xenheap_mfn_start),
               (unsigned long long)mfn_to_paddr(xenheap_mfn_end));
+
+    xenheap_pdx_start = mfn_to_pdx(xenheap_mfn_start);
+    xenheap_pdx_end = mfn_to_pdx(xenheap_mfn_end - 1) + 1;
 
     /*
      * The merge rule does not look at heaps, so a xenheap block and a domheap
@@ -350,9 +405,10 @@ void init_domheap_pages(paddr_t ps, paddr_t pe)
  * up other CPUs. The flags are cleared atomically because heap_check may
  * read count_info concurrently.
  */
-static void prepare_pages(struct page_info *pg, mfn_t mfn, unsigned long n,
-                          unsigned int memflags)
+static cold_path void prepare_pages(struct page_info *pg, unsigned long n, unsigned int memflags)
 {
+    mfn_t mfn = page_to_mfn(pg);
+
     for (unsigned long i = 0; i < n; i++) {
         unsigned int flags = read_count_info(&pg[i]) & (PGC_need_scrub | PGC_poisoned);
 
@@ -366,103 +422,118 @@ static void prepare_pages(struct page_info *pg, mfn_t mfn, unsigned long n,
     }
 }
 
-static struct page_info *alloc_heap_pages(unsigned int heap, unsigned int order,
-                                          unsigned int memflags)
+/* Gives back the upper halves of the block at pdx, from order j down to order. */
+static cold_path void split_block(unsigned int zone, unsigned long pdx, unsigned int j,
+                                  unsigned int order)
 {
-    unsigned int bits = memflags >> _MEMF_bits;
-    unsigned int allowed = ~0u, zones, dirty = 0;
-    struct heap *hp = &heaps[heap];
-    struct page_info *pg;
-    unsigned int zone, j;
-    unsigned long n = 1UL << order;
+    mfn_t mfn = pdx_to_mfn(pdx);
 
-    if (order > MAX_ORDER)
-        return NULL;
-    if (bits) {
-        /* Zone z holds frames below 2^z, i.e. addresses below 2^(z + PAGE_SHIFT). */
-        if (bits <= PAGE_SHIFT)
-            return NULL;
-        if (bits - PAGE_SHIFT < NR_ZONES - 1)
-            allowed = (2u << (bits - PAGE_SHIFT)) - 1;
-    }
-
-    spin_lock(&heap_lock);
-    /* The highest zone first (keep low memory for those who need it), then
-     * the smallest order that is large enough. */
-    for (zones = hp->zones & allowed; zones; zones &= ~(1u << zone)) {
-        unsigned int orders;
-
-        zone = fls_u32(zones) - 1;
-        orders = hp->orders[zone] >> order;
-        if (orders) {
-            j = order + (unsigned int)__builtin_ctz(orders);
-            goto found;
-        }
-    }
-    spin_unlock(&heap_lock);
-    return NULL;
-
-found:
-    pg = pdx_to_page(hp->head[zone][j]);
-    list_del(hp, zone, j, pg);
-    /* Keep the lower half, give back the upper one, down to the order asked. */
     while (j > order) {
         struct page_info *upper;
 
         j--;
-        upper = pg + (1UL << j);
+        upper = pdx_to_page(pdx + (1UL << j));
         upper->count_info |= PGC_head;
         upper->order = j;
-        list_add(hp, zone, j, upper);
+        /* The list of the upper half's own heap (the same one, unless the
+         * buffer pages were disabled and this block straddles). */
+        list_add(&heaps[mfn_heap(mfn + (1UL << j))], zone, j, pdx + (1UL << j));
     }
+}
+
+/* The zones whose every frame is below 2^bits (bits = 0: no limit). */
+static always_inline unsigned int zones_below(unsigned int memflags)
+{
+    unsigned int bits = memflags >> _MEMF_bits;
+
+    /* Zone z holds frames below 2^z, i.e. addresses below 2^(z + PAGE_SHIFT). */
+    if (!bits || bits - PAGE_SHIFT >= NR_ZONES - 1)
+        return ~0u;
+    if (bits <= PAGE_SHIFT)
+        return 0;
+    return (2u << (bits - PAGE_SHIFT)) - 1;
+}
+
+static always_inline struct page_info *alloc_heap_pages(unsigned int heap, unsigned int order,
+                                                        unsigned int memflags)
+{
+    struct heap *hp = &heaps[heap];
+    unsigned int allowed = likely(memflags < (1u << _MEMF_bits)) ? ~0u : zones_below(memflags);
+    unsigned int zones, orders, zone, j;
+    /* Flags whose work is still to do; MEMF_no_scrub drops the scrub. */
+    unsigned int keep = PGC_poisoned | (memflags & MEMF_no_scrub ? 0 : PGC_need_scrub);
+    unsigned long n = 1UL << order, pdx;
+    unsigned int dirty;
+    struct page_info *pg;
+
+    if (unlikely(order > MAX_ORDER))
+        return NULL;
+
+    spin_lock(&heap_lock);
+    /* The highest zone first (keep low memory for those who need it), then
+     * the smallest order that is large enough. */
+    for (zones = hp->zones & allowed;; zones &= ~(1u << zone)) {
+        if (unlikely(!zones)) {
+            spin_unlock(&heap_lock);
+            return NULL;
+        }
+        zone = 31u - (unsigned int)__builtin_clz(zones);
+        orders = hp->orders[zone] >> order;
+        if (likely(orders))
+            break;
+    }
+    j = order + (unsigned int)__builtin_ctz(orders);
+    pdx = hp->head[zone][j];
+    pg = pdx_to_page(pdx);
+    list_del(hp, zone, j, pg);
+    if (j > order)
+        split_block(zone, pdx, j, order);
     hp->avail[zone] -= n;
-    hp->total_avail -= n;
-
-    for (unsigned long i = 0; i < n; i++) {
-        unsigned int c = pg[i].count_info;
-
 #ifdef CONFIG_DEBUG
-        if (unlikely((c & PGC_state_mask) != PGS_free))
-            heap_misuse("alloc_heap_pages", page_to_mfn(&pg[i]),
-                        "is on a free list but its state is %u: heap corrupted",
-                        c & PGC_state_mask);
+    for (unsigned long i = 0; i < n; i++)
+        if (unlikely(page_state(&pg[i]) != PGS_free))
+            heap_misuse("alloc_heap_pages", pdx_to_mfn(pdx + i), "is on a free list but "
+                        "its state is %u: heap corrupted", page_state(&pg[i]));
 #endif
+
+    dirty = pg->count_info & keep;
+    pg->count_info = PGS_inuse | PGC_head | dirty;
+    pg->order = order;
+    pg->u.owner = NULL;
+    for (unsigned long i = 1; i < n; i++) {
+        unsigned int c = pg[i].count_info & keep;
+
         dirty |= c;
-        pg[i].count_info = PGS_inuse | (c & (PGC_need_scrub | PGC_poisoned));
+        pg[i].count_info = PGS_inuse | c;
         pg[i].u.owner = NULL;
     }
-    pg->count_info |= PGC_head;
-    pg->order = order;
     spin_unlock(&heap_lock);
 
-    if (dirty & (PGC_need_scrub | PGC_poisoned))
-        prepare_pages(pg, page_to_mfn(pg), n, memflags);
+    if (unlikely(dirty))
+        prepare_pages(pg, n, memflags);
     return pg;
 }
 
 /* --- free ---------------------------------------------------------------- */
 
-/*
- * Frees the block allocated from heap 'heap' at pg. scrub: the contents may
- * be someone's data (release builds mark the pages need_scrub; debug builds
- * poison every freed page anyway). Returns the owner the pages had.
- */
-static struct domain *free_heap_pages(struct page_info *pg, unsigned int order,
-                                      unsigned int heap, bool scrub, const char *caller)
+static cold_path __noreturn void bad_free_pointer(const struct page_info *pg,
+                                                  const char *caller)
 {
-    unsigned long n = 1UL << order;
-    struct domain *owner;
-    unsigned int c, flags;
-    mfn_t mfn;
+    panic("%s: %p is not a page_info in the frame table", caller, (const void *)pg);
+}
 
-    if (order > MAX_ORDER)
+/* Says what is wrong with freeing pg (heap lock held; released). */
+static cold_path __noreturn void bad_free(const struct page_info *pg, unsigned long pdx,
+                                          unsigned int order, unsigned int heap,
+                                          const char *caller)
+{
+    unsigned int c = pg->count_info;
+    mfn_t mfn = pdx_to_mfn(pdx);
+
+    if (order > MAX_ORDER) {
+        spin_unlock(&heap_lock);
         panic("%s: order %u is above MAX_ORDER (%u)", caller, order, MAX_ORDER);
-    if (!page_in_frame_table(pg) || page_to_pdx(pg) + n > max_pdx)
-        panic("%s: %p is not a page_info in the frame table", caller, (void *)pg);
-
-    spin_lock(&heap_lock);
-    mfn = page_to_mfn(pg);
-    c = pg->count_info;
+    }
     switch (c & PGC_state_mask) {
     case PGS_free:
         heap_misuse(caller, mfn, "is already free (double free, or never allocated)");
@@ -474,11 +545,41 @@ static struct domain *free_heap_pages(struct page_info *pg, unsigned int order,
     }
     if (!(c & PGC_head))
         heap_misuse(caller, mfn, "is not the first page of an allocation");
-    if (mfn_heap(mfn) != heap)
-        heap_misuse(caller, mfn, "is a %s page", heap_name[mfn_heap(mfn)]);
-    if (pg->order != order)
-        heap_misuse(caller, mfn, "was allocated with order %u but is freed with order %u",
-                    pg->order, order);
+    if (pdx_heap(pdx) != heap)
+        heap_misuse(caller, mfn, "is a %s page", heap_name[pdx_heap(pdx)]);
+    heap_misuse(caller, mfn, "was allocated with order %u but is freed with order %u",
+                pg->order, order);
+}
+
+/*
+ * Frees the block allocated from heap 'heap' at pg. scrub: the contents may
+ * be someone's data (release builds mark the pages need_scrub; debug builds
+ * poison every freed page anyway). Returns the owner the pages had.
+ *
+ * What is checked before anything changes: pg is a page_info, it heads an
+ * allocation (not free, not a tail, not a reserved or buffer page) of this
+ * order, from this heap. A block that passes lies inside the frame table
+ * (its order is the one it was allocated with).
+ */
+static always_inline struct domain *free_heap_pages(struct page_info *pg, unsigned int order,
+                                                    unsigned int heap, bool scrub,
+                                                    const char *caller)
+{
+    uintptr_t offset = (uintptr_t)pg - (uintptr_t)frame_table;
+    unsigned long pdx = offset / sizeof(struct page_info), n;
+    struct domain *owner;
+    unsigned int flags, zone;
+    mfn_t mfn;
+
+    if (unlikely(offset % sizeof(struct page_info) || pdx >= max_pdx))
+        bad_free_pointer(pg, caller);
+
+    spin_lock(&heap_lock);
+    if (unlikely((pg->count_info & (PGC_state_mask | PGC_head)) != (PGS_inuse | PGC_head) ||
+                 pg->order != order || pdx_heap(pdx) != heap))
+        bad_free(pg, pdx, order, heap, caller);
+    n = 1UL << order;
+    mfn = pdx_to_mfn(pdx);
 #ifdef CONFIG_DEBUG
     for (unsigned long i = 1; i < n; i++)
         if ((pg[i].count_info & (PGC_state_mask | PGC_head)) != PGS_inuse)
@@ -488,14 +589,15 @@ static struct domain *free_heap_pages(struct page_info *pg, unsigned int order,
 
     owner = pg->u.owner;
     flags = POISON_FREED_PAGES ? PGC_poisoned : scrub ? PGC_need_scrub : 0;
-    for (unsigned long i = 0; i < n; i++) {
-        if (POISON_FREED_PAGES)
+    if (POISON_FREED_PAGES)
+        for (unsigned long i = 0; i < n; i++)
             poison_frame(mfn + i);
+    pg->count_info = PGS_free | PGC_head | flags;
+    for (unsigned long i = 1; i < n; i++)
         pg[i].count_info = PGS_free | flags;
-    }
-    heaps[heap].avail[mfn_zone(mfn)] += n;
-    heaps[heap].total_avail += n;
-    merge_and_insert(pg, mfn, order);
+    zone = heap_mfn_zone(mfn);
+    heaps[heap].avail[zone] += n;
+    insert_free_block(pdx, mfn, order, zone, &heaps[heap]);
     spin_unlock(&heap_lock);
     return owner;
 }
@@ -513,9 +615,19 @@ void free_xenheap_pages(void *v, unsigned int order)
 {
     if (!v)
         return;
-    if (!is_xen_heap_virt(v) || !IS_ALIGNED((vaddr_t)v, PAGE_SIZE))
+    if (unlikely(!is_xen_heap_virt(v) || !IS_ALIGNED((vaddr_t)v, PAGE_SIZE)))
         panic("free_xenheap_pages: %p is not the address of a xenheap page", v);
     free_heap_pages(virt_to_page(v), order, HEAP_XEN, false, "free_xenheap_pages");
+}
+
+/* Gives new pages to d; if d refuses them, they go back, untouched. */
+static cold_path struct page_info *assign_new_pages(struct domain *d, struct page_info *pg,
+                                                    unsigned int order)
+{
+    if (assign_pages(d, pg, order) == 0)
+        return pg;
+    free_heap_pages(pg, order, HEAP_DOM, true, "alloc_domheap_pages");
+    return NULL;
 }
 
 struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
@@ -523,10 +635,8 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
 {
     struct page_info *pg = alloc_heap_pages(HEAP_DOM, order, memflags);
 
-    if (pg && d && assign_pages(d, pg, order) != 0) {
-        free_heap_pages(pg, order, HEAP_DOM, true, "alloc_domheap_pages");
-        return NULL;
-    }
+    if (d && pg)
+        return assign_new_pages(d, pg, order);
     return pg;
 }
 
@@ -543,7 +653,7 @@ unsigned long avail_xenheap_pages(void)
     unsigned long n;
 
     spin_lock(&heap_lock);
-    n = heaps[HEAP_XEN].total_avail;
+    n = heap_total(&heaps[HEAP_XEN]);
     spin_unlock(&heap_lock);
     return n;
 }
@@ -553,7 +663,7 @@ unsigned long avail_domheap_pages(void)
     unsigned long n;
 
     spin_lock(&heap_lock);
-    n = heaps[HEAP_DOM].total_avail;
+    n = heap_total(&heaps[HEAP_DOM]);
     spin_unlock(&heap_lock);
     return n;
 }
@@ -563,7 +673,7 @@ unsigned long heap_free_pages(void)
     unsigned long n;
 
     spin_lock(&heap_lock);
-    n = heaps[HEAP_XEN].total_avail + heaps[HEAP_DOM].total_avail;
+    n = heap_total(&heaps[HEAP_XEN]) + heap_total(&heaps[HEAP_DOM]);
     spin_unlock(&heap_lock);
     return n;
 }
@@ -593,6 +703,7 @@ void heap_reset(void)
     memset(heaps, 0, sizeof(heaps));
     heap_ready = false;
     nr_buffer = 0;
+    xenheap_pdx_start = xenheap_pdx_end = 0;
 }
 
 /* --- heap_check ---------------------------------------------------------- */
@@ -703,8 +814,6 @@ static unsigned long check_list(struct check *ck, unsigned int h, unsigned int z
 static void check_lists(struct check *ck)
 {
     for (unsigned int h = 0; h < NR_HEAPS; h++) {
-        unsigned long total = 0;
-
         for (unsigned int z = 0; z < NR_ZONES; z++) {
             unsigned int orders = heaps[h].orders[z];
             unsigned long pages = 0;
@@ -721,11 +830,7 @@ static void check_lists(struct check *ck)
             if (pages != heaps[h].avail[z])
                 problem(ck, HEAP_BAD_COUNTERS, "%s zone %u: %lu free pages listed, counter "
                         "says %lu", heap_name[h], z, pages, heaps[h].avail[z]);
-            total += pages;
         }
-        if (total != heaps[h].total_avail)
-            problem(ck, HEAP_BAD_COUNTERS, "%s: %lu free pages listed, total counter says %lu",
-                    heap_name[h], total, heaps[h].total_avail);
     }
 }
 
@@ -802,9 +907,9 @@ static void check_pages(struct check *ck)
     if (free_end > max_pdx || used_end > max_pdx)
         problem(ck, HEAP_BAD_STATE, "a block runs past the end of the frame table");
     for (unsigned int h = 0; h < NR_HEAPS; h++)
-        if (free_pages[h] != heaps[h].total_avail)
-            problem(ck, HEAP_BAD_COUNTERS, "%lu free %s pages in the frame table, counter "
-                    "says %lu", free_pages[h], heap_name[h], heaps[h].total_avail);
+        if (free_pages[h] != heap_total(&heaps[h]))
+            problem(ck, HEAP_BAD_COUNTERS, "%lu free %s pages in the frame table, counters "
+                    "say %lu", free_pages[h], heap_name[h], heap_total(&heaps[h]));
 }
 
 static void check_buffer_and_frametable(struct check *ck)

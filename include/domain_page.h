@@ -18,7 +18,8 @@
 /* Maps frame mfn; panics naming it if it is not RAM or no slot is free. */
 void *map_domain_page(mfn_t mfn);
 
-/* Undoes map_domain_page(); va may point anywhere inside the mapped page. */
+/* Undoes map_domain_page(); va may point anywhere inside the mapped page.
+ * NULL is allowed and does nothing, so cleanup paths need no test. */
 void unmap_domain_page(const void *va);
 
 #endif

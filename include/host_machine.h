@@ -34,8 +34,8 @@
 #include <bootinfo.h>
 #include <types.h>
 
-#define HOST_MAX_BANKS 8
-#define HOST_MAX_RESERVED 8
+#define HOST_MAX_BANKS 16
+#define HOST_MAX_RESERVED BOOTINFO_MAX_RESERVED
 #define HOST_DOMAIN_PAGE_SLOTS 8
 
 /* The default machine: 1 GiB of RAM at 33 GiB, with the first 4 MiB reserved

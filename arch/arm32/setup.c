@@ -20,6 +20,7 @@
 #include <selftest.h>
 #include <setup_mm.h>
 #include <stdlib.h>
+#include <vmap.h>
 
 extern char _start[], _end[];
 
@@ -86,6 +87,27 @@ static void use_device_tree_console(const struct bootinfo *bi)
                                       (uintptr_t)(bi->console_base & 0xfff)));
 }
 
+/*
+ * Once vmap exists, the UART is reached like any other device, through
+ * ioremap; its fixmap slot is released.
+ */
+static void console_to_ioremap(const struct bootinfo *bi)
+{
+    char *base;
+
+    if (!bi->has_console)
+        return;
+    base = ioremap(bi->console_base & ~(paddr_t)0xfff, PAGE_SIZE);
+    if (!base) {
+        printk("console: ioremap of 0x%llx failed; staying on the fixmap\n",
+               (unsigned long long)bi->console_base);
+        return;
+    }
+    console_switch(base + (bi->console_base & 0xfff));
+    clear_fixmap(FIXMAP_CONSOLE);
+    printk("console: PL011 now reached through ioremap at %p\n", (void *)base);
+}
+
 void start_hyp(uint32_t offset, uint32_t dtb_hint);
 void start_hyp(uint32_t offset, uint32_t dtb_hint)
 {
@@ -114,6 +136,8 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     bootinfo_print(&bootinfo);
     setup_mm(&bootinfo);
     smp_boot_cpus(&bootinfo);
+    vm_init();
+    console_to_ioremap(&bootinfo);
 
     if (bootargs_get(bootinfo.bootargs, "bench", filter, sizeof(filter))) {
         char n[16];

@@ -20,6 +20,7 @@
 #include <bootinfo.h>
 #include <inttypes.h>
 #include <lib.h>
+#include <vcpu.h>
 
 #define PSCI_CPU_ON 0x84000003u
 
@@ -29,6 +30,8 @@ unsigned int nr_online_cpus = 1;
 static lpae_t cpu_root[NR_CPUS][LPAE_ENTRIES] __attribute__((aligned(4096)));
 static lpae_t trampoline_root[LPAE_ENTRIES] __attribute__((aligned(4096)));
 static uint8_t cpu_stack[NR_CPUS][CPU_STACK_SIZE] __attribute__((aligned(16)));
+/* Each CPU's idle VCPU: what runs, and owns the domheap window, when nothing else does. */
+static struct vcpu idle_vcpu[NR_CPUS];
 
 /* Read by secondary_entry (boot/head.S), with the MMU off for the first. */
 uint32_t smp_trampoline_root_pa;
@@ -63,6 +66,13 @@ void smp_init_boot_cpu(void)
     isb();
 }
 
+static void init_idle_vcpu(unsigned int cpu)
+{
+    if (vcpu_init(&idle_vcpu[cpu], cpu, NULL) != 0)
+        panic("smp: no memory for cpu %u's idle VCPU", cpu);
+    pcpu[cpu].idle = &idle_vcpu[cpu];
+}
+
 static uint64_t now(void)
 {
     isb();
@@ -83,6 +93,10 @@ void smp_boot_cpus(const struct bootinfo *bi)
     clean_dcache_to_poc(trampoline_root, sizeof(trampoline_root));
     clean_dcache_to_poc(&smp_trampoline_root_pa, sizeof(smp_trampoline_root_pa));
 
+    /* From here on map_domain_page works on this CPU. */
+    init_idle_vcpu(0);
+    vcpu_switch_to(pcpu[0].idle);
+
     for (unsigned int i = 1; i < n; i++) {
         struct pcpu *c = &pcpu[i];
         int32_t rc;
@@ -93,6 +107,7 @@ void smp_boot_cpus(const struct bootinfo *bi)
         c->root = cpu_root[i];
         cpu_root[i][0] = boot_root[0];
         cpu_root[i][1] = boot_root[1];
+        init_idle_vcpu(i);
         smp_root_pa[i] = (uint32_t)image_virt_to_phys(cpu_root[i]);
         smp_stack_top[i] = (uint32_t)(uintptr_t)&cpu_stack[i][CPU_STACK_SIZE];
         clean_dcache_to_poc(cpu_root[i], sizeof(cpu_root[i]));
@@ -131,6 +146,7 @@ void start_secondary(unsigned int cpu)
 
     WRITE_CP32((uintptr_t)c, HTPIDR);
     isb();
+    vcpu_switch_to(c->idle);
     printk("smp: cpu %u (MPIDR 0x%" PRIx32 ") online, root table at pa 0x%" PRIx32 "\n", cpu,
            c->mpidr, smp_root_pa[cpu]);
     __atomic_fetch_add(&nr_online_cpus, 1, __ATOMIC_RELAXED);

@@ -1,0 +1,346 @@
+/*
+ * What the mapcache asks of the page tables, seen through the host's fake
+ * (arch/host/mapcache.c logs every entry written and every TLB flush):
+ *  - a hit, on a frame in use or cached, writes nothing and flushes nothing;
+ *  - a free slot is written once, with no flush (an invalid entry is in no
+ *    TLB);
+ *  - an eviction is exactly clear (with its flush) then set, on one slot;
+ *  - under the strict policy the last unmap clears the entry at once, so an
+ *    access through the old address would fault.
+ * Then a long random run against a model of the references, under both
+ * policies: every live address translates to its frame, no frame is mapped
+ * twice, and nothing is written on a hit.
+ */
+#include <arch_mapcache.h>
+#include <domain.h>
+#include <lib.h>
+#include <mapcache.h>
+#include <selftest.h>
+#include <string.h>
+#include <vcpu.h>
+
+#define BASE_MFN 0x200000UL
+
+static struct vcpu tv[2];
+
+static bool start(unsigned int nr, bool strict)
+{
+    for (unsigned int i = 0; i < nr; i++) {
+        if (!EXPECT_EQ(vcpu_init(&tv[i], i, NULL), 0))
+            return false;
+        mapcache_set_strict(&tv[i].mapcache, strict);
+    }
+    host_mapcache_log_reset();
+    return true;
+}
+
+static void finish(unsigned int nr)
+{
+    for (unsigned int i = 0; i < nr; i++) {
+        EXPECT_EQ(mapcache_check(&tv[i].mapcache), 0);
+        vcpu_destroy(&tv[i]);
+    }
+}
+
+static bool expect_event(unsigned int i, enum host_mapcache_op op, const struct vcpu *v,
+                         unsigned int slot, mfn_t mfn)
+{
+    const struct host_mapcache_event *e = host_mapcache_log_at(i);
+    bool ok = true;
+
+    if (!EXPECT(e != NULL))
+        return false;
+    ok &= EXPECT_EQ(e->op, op);
+    ok &= EXPECT(e->v == v);
+    ok &= EXPECT_EQ(e->slot, slot);
+    ok &= EXPECT_EQ(e->mfn, mfn);
+    return ok;
+}
+
+SELFTEST(mapcache_arch, free_slot_is_written_without_flush)
+{
+    struct vcpu *v = &tv[0];
+    vaddr_t va;
+
+    if (!start(1, true))
+        return;
+    va = mapcache_map(&v->mapcache, BASE_MFN);
+    EXPECT_EQ(host_mapcache_log_len(), 1);
+    expect_event(0, HOST_MAPCACHE_SET, v, 0, BASE_MFN);
+    EXPECT_EQ(host_mapcache_flushes(), 0);
+    EXPECT_EQ(host_mapcache_translate(v, va + 0x800), BASE_MFN);
+    mapcache_unmap(&v->mapcache, va);
+    finish(1);
+}
+
+static void hit_writes_nothing(bool strict)
+{
+    struct vcpu *v = &tv[0];
+    vaddr_t outer, va;
+    bool ok = true;
+
+    if (!start(1, strict))
+        return;
+    outer = mapcache_map(&v->mapcache, BASE_MFN);
+    host_mapcache_log_reset();
+    for (unsigned int i = 0; i < 1000 && ok; i++) {
+        va = mapcache_map(&v->mapcache, BASE_MFN);
+        ok &= EXPECT_EQ(va, outer);
+        mapcache_unmap(&v->mapcache, va);
+    }
+    EXPECT_EQ(host_mapcache_log_len(), 0);
+    EXPECT_EQ(host_mapcache_flushes(), 0);
+    EXPECT_EQ(host_mapcache_translate(v, outer), BASE_MFN);
+    mapcache_unmap(&v->mapcache, outer);
+    finish(1);
+}
+
+SELFTEST(mapcache_arch, hit_writes_nothing_strict) { hit_writes_nothing(true); }
+SELFTEST(mapcache_arch, hit_writes_nothing_caching) { hit_writes_nothing(false); }
+
+SELFTEST(mapcache_arch, cached_frame_maps_again_without_writes)
+{
+    struct vcpu *v = &tv[0];
+    vaddr_t va;
+
+    if (!start(1, false))
+        return;
+    va = mapcache_map(&v->mapcache, BASE_MFN);
+    mapcache_unmap(&v->mapcache, va);
+    host_mapcache_log_reset();
+    for (unsigned int i = 0; i < 100; i++) {
+        EXPECT_EQ(mapcache_map(&v->mapcache, BASE_MFN), va);
+        mapcache_unmap(&v->mapcache, va);
+    }
+    EXPECT_EQ(host_mapcache_log_len(), 0);
+    EXPECT_EQ(host_mapcache_flushes(), 0);
+    EXPECT_EQ(host_mapcache_translate(v, va), BASE_MFN);   /* still mapped: a cache */
+    finish(1);
+}
+
+SELFTEST(mapcache_arch, eviction_is_break_before_make)
+{
+    struct vcpu *v = &tv[0];
+    vaddr_t va;
+
+    if (!start(1, false))
+        return;
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
+        mapcache_map(&v->mapcache, BASE_MFN + i);
+    /* Release 40 first, then everything else: slot 40 is the oldest. */
+    mapcache_unmap(&v->mapcache, mapcache_slot_va(40));
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
+        if (i != 40)
+            mapcache_unmap(&v->mapcache, mapcache_slot_va(i));
+    EXPECT_EQ(host_mapcache_valid_entries(v), MAPCACHE_SLOTS);
+    host_mapcache_log_reset();
+
+    va = mapcache_map(&v->mapcache, BASE_MFN + 5000);
+    EXPECT_EQ(va, mapcache_slot_va(40));
+    if (EXPECT_EQ(host_mapcache_log_len(), 2)) {
+        expect_event(0, HOST_MAPCACHE_CLEAR, v, 40, BASE_MFN + 40);
+        expect_event(1, HOST_MAPCACHE_SET, v, 40, BASE_MFN + 5000);
+    }
+    EXPECT_EQ(host_mapcache_flushes(), 1);
+    EXPECT_EQ(host_mapcache_translate(v, va), BASE_MFN + 5000);
+    mapcache_unmap(&v->mapcache, va);
+
+    /* vcpu_destroy clears every cached entry (the fake panics on any left). */
+    host_mapcache_log_reset();
+    finish(1);
+    EXPECT_EQ(host_mapcache_log_len(), MAPCACHE_SLOTS);
+    EXPECT_EQ(host_mapcache_flushes(), MAPCACHE_SLOTS);
+}
+
+SELFTEST(mapcache_arch, strict_last_unmap_invalidates)
+{
+    struct vcpu *v = &tv[0];
+    vaddr_t a, b;
+
+    if (!start(1, true))
+        return;
+    a = mapcache_map(&v->mapcache, BASE_MFN);
+    b = mapcache_map(&v->mapcache, BASE_MFN);
+    host_mapcache_log_reset();
+    mapcache_unmap(&v->mapcache, b);
+    EXPECT_EQ(host_mapcache_log_len(), 0);              /* one user left */
+    EXPECT_EQ(host_mapcache_translate(v, a), BASE_MFN);
+    mapcache_unmap(&v->mapcache, a);
+    if (EXPECT_EQ(host_mapcache_log_len(), 1))
+        expect_event(0, HOST_MAPCACHE_CLEAR, v, 0, BASE_MFN);
+    EXPECT_EQ(host_mapcache_flushes(), 1);
+    EXPECT_EQ(host_mapcache_translate(v, a), INVALID_MFN);  /* an access would fault */
+    EXPECT_EQ(host_mapcache_valid_entries(v), 0);
+    finish(1);
+}
+
+SELFTEST(mapcache_arch, each_vcpu_writes_its_own_tables)
+{
+    if (!start(2, true))
+        return;
+    mapcache_map(&tv[0].mapcache, BASE_MFN);
+    mapcache_map(&tv[1].mapcache, BASE_MFN + 1);
+    EXPECT_EQ(host_mapcache_translate(&tv[0], MAPCACHE_VIRT_START), BASE_MFN);
+    EXPECT_EQ(host_mapcache_translate(&tv[1], MAPCACHE_VIRT_START), BASE_MFN + 1);
+    if (EXPECT_EQ(host_mapcache_log_len(), 2)) {
+        expect_event(0, HOST_MAPCACHE_SET, &tv[0], 0, BASE_MFN);
+        expect_event(1, HOST_MAPCACHE_SET, &tv[1], 0, BASE_MFN + 1);
+    }
+    mapcache_unmap(&tv[1].mapcache, MAPCACHE_VIRT_START);
+    EXPECT_EQ(host_mapcache_translate(&tv[0], MAPCACHE_VIRT_START), BASE_MFN);
+    EXPECT_EQ(host_mapcache_translate(&tv[1], MAPCACHE_VIRT_START), INVALID_MFN);
+    mapcache_unmap(&tv[0].mapcache, MAPCACHE_VIRT_START);
+    finish(2);
+}
+
+SELFTEST(mapcache_arch, vcpu_init_failure_is_reported)
+{
+    host_mapcache_fail_next_init();
+    EXPECT_EQ(vcpu_init(&tv[0], 0, NULL), -ENOMEM);
+    /* The next one works. */
+    if (EXPECT_EQ(vcpu_init(&tv[0], 0, NULL), 0))
+        vcpu_destroy(&tv[0]);
+}
+
+/* The fake is the safety net of the tests above: prove it catches a violation. */
+SELFTEST(mapcache_arch, fake_catches_break_before_make_violation)
+{
+    if (!start(1, true))
+        return;
+    mapcache_map(&tv[0].mapcache, BASE_MFN);
+    EXPECT_PANIC("slot 0 still maps mfn 0x200000: break-before-make violated",
+                 arch_mapcache_set(&tv[0], 0, BASE_MFN + 1));
+    EXPECT_PANIC("arch_mapcache_clear: idle-v0: slot 1 is not mapped",
+                 arch_mapcache_clear(&tv[0], 1));
+    EXPECT_PANIC("arch_vcpu_destroy: idle-v0: slot 0 still maps mfn 0x200000",
+                 arch_vcpu_destroy(&tv[0]));
+    mapcache_unmap(&tv[0].mapcache, MAPCACHE_VIRT_START);
+    finish(1);
+}
+
+/* --- random run against a model ------------------------------------------ */
+
+#define POOL 1500           /* more frames than slots: misses, evictions, exhaustion */
+#define OPS 60000
+
+struct model {
+    unsigned int refs[POOL];        /* references the test holds to frame i */
+    vaddr_t va[POOL];               /* its address while refs > 0 */
+    unsigned int distinct;          /* frames with refs > 0 */
+    unsigned int held[OPS];         /* a bag of held references (frame indexes) */
+    unsigned int nr_held;
+};
+
+static uint32_t rng_state;
+
+static uint32_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+static bool model_invariants(const struct vcpu *v, const struct model *m)
+{
+    const struct mapcache *mc = &v->mapcache;
+    unsigned int valid = host_mapcache_valid_entries(v);
+    bool ok = true;
+
+    ok &= EXPECT_EQ(mc->nr_in_use, m->distinct);
+    ok &= EXPECT_EQ(valid, mc->nr_in_use + mc->nr_cached);
+    if (mc->strict)
+        ok &= EXPECT_EQ(valid, m->distinct);
+    for (unsigned int f = 0; f < POOL && ok; f++)
+        if (m->refs[f])
+            ok &= EXPECT_EQ(host_mapcache_translate(v, m->va[f]), BASE_MFN + f);
+    return ok && EXPECT_EQ(mapcache_check(mc), 0);
+}
+
+static void quiet(void *ctx, const char *line)
+{
+    (void)ctx;
+    (void)line;
+}
+
+static void random_run(bool strict, uint32_t seed)
+{
+    static struct model m;
+    struct vcpu *v = &tv[0];
+    struct mapcache *mc = &v->mapcache;
+    unsigned long panics = 0;
+    mapcache_dump_sink old_sink;
+    void *old_ctx;
+    bool ok = true;
+
+    if (!start(1, strict))
+        return;
+    memset(&m, 0, sizeof(m));
+    rng_state = seed;
+    /* Exhaustion is expected here now and then: keep its dump off the console. */
+    mapcache_set_panic_dump_sink(quiet, NULL, &old_sink, &old_ctx);
+
+    for (unsigned int op = 0; op < OPS && ok; op++) {
+        /*
+         * Drift towards a target number of held references that swings
+         * between few (slots get released and reused) and more than the
+         * slots (every slot in use: exhaustion).
+         */
+        unsigned int target = (op / 6000) % 2 ? 3000 : 200;
+        bool do_map = m.nr_held == 0 || rng() % 4 < (m.nr_held < target ? 3u : 1u);
+
+        if (do_map) {
+            unsigned int f = rng() % POOL;
+            bool known = mapcache_lookup(mc, BASE_MFN + f) != MAPCACHE_NONE;
+            unsigned int log_before = host_mapcache_log_len();
+            vaddr_t va;
+
+            if (!m.refs[f] && m.distinct == MAPCACHE_SLOTS) {
+                /* Each panic dumps 1024 slots: check one in 32, skip the rest. */
+                if (rng() % 32 == 0) {
+                    EXPECT_PANIC("all 1024 mapcache slots are in use",
+                                 mapcache_map(mc, BASE_MFN + f));
+                    panics++;
+                }
+                continue;
+            }
+            va = mapcache_map(mc, BASE_MFN + f);
+            if (m.refs[f])
+                ok &= EXPECT_EQ(va, m.va[f]);
+            if (known)      /* in use or cached: no entry written, no flush */
+                ok &= EXPECT_EQ(host_mapcache_log_len(), log_before);
+            else            /* a set, after a clear if a slot was evicted */
+                ok &= EXPECT(host_mapcache_log_len() - log_before == 1 ||
+                             host_mapcache_log_len() - log_before == 2);
+            if (!m.refs[f]++)
+                m.distinct++;
+            m.va[f] = va;
+            m.held[m.nr_held++] = f;
+        } else {
+            unsigned int k = rng() % m.nr_held;
+            unsigned int f = m.held[k];
+
+            m.held[k] = m.held[--m.nr_held];
+            mapcache_unmap(mc, m.va[f] + (rng() & (PAGE_SIZE - 1)));
+            if (!--m.refs[f])
+                m.distinct--;
+        }
+        if (op % 512 == 0)
+            ok &= model_invariants(v, &m);
+    }
+    mapcache_set_panic_dump_sink(old_sink, old_ctx, NULL, NULL);
+    ok &= model_invariants(v, &m);
+    selftest_diag("%lu hits, %lu reuses, %lu misses, %lu evictions, %lu exhaustion panics",
+                  mc->hits, mc->reuses, mc->misses, mc->evictions, panics);
+    EXPECT(mc->misses > 0 && mc->hits > 0);
+    EXPECT(strict ? mc->evictions == 0 : mc->evictions > 0);
+    while (m.nr_held) {
+        unsigned int f = m.held[--m.nr_held];
+
+        mapcache_unmap(mc, m.va[f]);
+    }
+    finish(1);
+}
+
+SELFTEST(mapcache_arch, random_against_model_strict) { random_run(true, 0x12345678u); }
+SELFTEST(mapcache_arch, random_against_model_caching) { random_run(false, 0x9abcdef1u); }

@@ -1,0 +1,472 @@
+/*
+ * The vmap region, on the host and in the image: the allocator's placement
+ * (guards, fragmentation, alignment), the bitmap growing and shrinking,
+ * filling the whole region, vmalloc's pages, and the panics for addresses
+ * vmap did not hand out.
+ *
+ * Placement is predicted from the allocator's rule (first fit from the
+ * lowest free page; an allocation of n pages needs n + 2 clear bits, the
+ * outer two shared with its neighbours as guards), not from a run. The
+ * tests assume that, past the allocations live when they start, the region
+ * is empty; every test frees what it allocates.
+ */
+#include <domain_page.h>
+#include <lib.h>
+#include <mm.h>
+#include <page_alloc.h>
+#include <pt.h>
+#include <selftest.h>
+#include <string.h>
+#include <vmap.h>
+
+#include "vmap_test.h"
+
+#define P(n) ((vaddr_t)(n) * PAGE_SIZE)
+
+static unsigned long region_pages(const struct vm_stats *st)
+{
+    return (st->end - st->start) >> PAGE_SHIFT;
+}
+
+SELFTEST(vmap, map_write_read_unmap)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg;
+    mfn_t mfn[2];
+    uint32_t *va;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_pages(NULL, 1, 0);
+    if (!EXPECT(pg))
+        goto out;
+    /* Out of order, to see that each frame lands where asked. */
+    mfn[0] = page_to_mfn(pg) + 1;
+    mfn[1] = page_to_mfn(pg);
+    va = vmap(mfn, 2);
+    if (EXPECT(va)) {
+        uint32_t *direct;
+
+        EXPECT_EQ(vm_size(va), 2);
+        EXPECT_EQ(pt_translate((vaddr_t)va), mfn_to_paddr(mfn[0]));
+        EXPECT_EQ(pt_translate((vaddr_t)va + PAGE_SIZE), mfn_to_paddr(mfn[1]));
+        va[0] = 0x12345678;
+        va[PAGE_SIZE / 4 + 3] = 0x9abcdef0;
+        direct = map_domain_page(mfn[0]);
+        EXPECT_EQ(direct[0], 0x12345678);
+        unmap_domain_page(direct);
+        direct = map_domain_page(mfn[1]);
+        EXPECT_EQ(direct[3], 0x9abcdef0);
+        unmap_domain_page(direct);
+        vunmap(va);
+        EXPECT_EQ(pt_translate((vaddr_t)va), PT_NO_PADDR);
+    }
+    free_domheap_pages(pg, 1);
+out:
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, a_guard_page_follows_every_allocation)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg;
+    mfn_t mfn[3];
+    uint8_t *a, *b;
+    char what[96];
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_pages(NULL, 2, 0);
+    if (!EXPECT(pg))
+        goto out;
+    for (unsigned int i = 0; i < 3; i++)
+        mfn[i] = page_to_mfn(pg) + i;
+    a = vmap(mfn, 3);
+    b = vmap(mfn, 1);
+    if (EXPECT(a) && EXPECT(b)) {
+        /* Back to back but for one unmapped page. */
+        EXPECT_EQ((vaddr_t)b, (vaddr_t)a + P(4));
+        EXPECT_EQ(pt_translate((vaddr_t)a + P(2)), mfn_to_paddr(mfn[2]));
+        EXPECT_EQ(pt_translate((vaddr_t)a + P(3)), PT_NO_PADDR);
+        EXPECT_EQ(pt_translate((vaddr_t)b + P(1)), PT_NO_PADDR);
+        EXPECT(vm_describe(a + P(3), what, sizeof(what)));
+        EXPECT(strstr(what, "guard page after the 3-page allocation"));
+        EXPECT(vm_describe(a + P(1) + 5, what, sizeof(what)));
+        EXPECT(strstr(what, "page 1 of the 3-page allocation"));
+    }
+    if (b)
+        vunmap(b);
+    if (a)
+        vunmap(a);
+    free_domheap_pages(pg, 2);
+out:
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, fragmentation_first_fit_with_guards)
+{
+    struct vmap_fixture fx;
+    uint8_t *a, *b, *c, *d, *e, *f, *g, *h;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    a = vm_alloc(1, 1);
+    b = vm_alloc(3, 1);
+    c = vm_alloc(1, 1);
+    if (!EXPECT(a && b && c)) {
+        vm_free(a);
+        vm_free(b);
+        vm_free(c);
+        return;
+    }
+    EXPECT_EQ((vaddr_t)b, (vaddr_t)a + P(2));
+    EXPECT_EQ((vaddr_t)c, (vaddr_t)b + P(4));
+
+    /* B's hole: B's 3 pages plus the guards on either side, 5 clear pages. */
+    vm_free(b);
+    d = vm_alloc(3, 1);                 /* needs 5: fits exactly */
+    EXPECT_EQ((vaddr_t)d, (vaddr_t)b);
+    vm_free(d);
+    e = vm_alloc(4, 1);                 /* needs 6: goes after C */
+    EXPECT_EQ((vaddr_t)e, (vaddr_t)c + P(2));
+    f = vm_alloc(1, 1);                 /* needs 3: the hole's start */
+    g = vm_alloc(1, 1);                 /* the hole's last 3 pages */
+    h = vm_alloc(1, 1);                 /* the hole is full: after E */
+    EXPECT_EQ((vaddr_t)f, (vaddr_t)b);
+    EXPECT_EQ((vaddr_t)g, (vaddr_t)b + P(2));
+    EXPECT_EQ((vaddr_t)h, (vaddr_t)e + P(5));
+    EXPECT_EQ(vm_size(e), 4);
+    EXPECT_EQ(vm_size(g), 1);
+
+    /* Freeing in any order merges the space again. */
+    vm_free(f);
+    vm_free(h);
+    vm_free(c);
+    vm_free(g);
+    vm_free(e);
+    vm_free(a);
+    d = vm_alloc(12, 1);
+    EXPECT_EQ((vaddr_t)d, (vaddr_t)a);
+    vm_free(d);
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, alignment_and_2mb_blocks)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg;
+    uint8_t *small, *va;
+    unsigned int level;
+    mfn_t mfn;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_pages(NULL, 9, MEMF_no_scrub);
+    small = vm_alloc(1, 1);             /* so the region is not already aligned by luck */
+    if (!EXPECT(pg) || !EXPECT(small))
+        goto out;
+    mfn = page_to_mfn(pg);
+    va = __vmap(&mfn, 512, 1, 512, PAGE_HYPERVISOR | _PAGE_BLOCK);
+    if (EXPECT(va)) {
+        EXPECT(IS_ALIGNED((vaddr_t)va, PT_BLOCK_SIZE));
+        EXPECT_EQ(vm_size(va), 512);
+        pt_lookup((vaddr_t)va + P(300), &level);
+        EXPECT_EQ(level, 2);
+        EXPECT_EQ(pt_translate((vaddr_t)va + P(300) + 4), page_to_maddr(pg) + P(300) + 4);
+        vunmap(va);
+        EXPECT_EQ(pt_translate((vaddr_t)va), PT_NO_PADDR);
+    }
+    /* Odd alignments too. */
+    va = vm_alloc(3, 64);
+    if (EXPECT(va)) {
+        EXPECT(IS_ALIGNED((vaddr_t)va, 64 * PAGE_SIZE));
+        vm_free(va);
+    }
+out:
+    if (small)
+        vm_free(small);
+    if (pg)
+        free_domheap_pages(pg, 9);
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, bitmap_grows_on_demand_and_shrinks)
+{
+    struct vmap_fixture fx;
+    struct vm_stats st;
+    unsigned long free_before;
+    unsigned int level;
+    void *big;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    /* Only the first bitmap page is mapped; the rest of the bitmap's pages are reserved. */
+    EXPECT_EQ(fx.before.bitmap_mapped, 1);
+    EXPECT(fx.before.bitmap_pages > 1);
+    EXPECT(lpae_is_valid(pt_lookup(fx.before.start, &level)));
+    EXPECT(!lpae_is_valid(pt_lookup(fx.before.start + P(1), &level)));
+
+    /* Address space only, past what one bitmap page (32768 pages) describes. */
+    free_before = heap_free_pages();
+    big = vm_alloc(40000, 1);
+    if (EXPECT(big)) {
+        vm_stats(&st);
+        EXPECT_EQ(st.bitmap_mapped, 2);
+        EXPECT(lpae_is_valid(pt_lookup(fx.before.start + P(1), &level)));
+        /* One page of bitmap; it shares the first bitmap page's level-3 table. */
+        EXPECT_EQ(heap_free_pages(), free_before - 1);
+        vm_free(big);
+    }
+    vm_stats(&st);
+    EXPECT_EQ(st.bitmap_mapped, 1);
+    EXPECT(!lpae_is_valid(pt_lookup(fx.before.start + P(1), &level)));
+    EXPECT_EQ(heap_free_pages(), free_before);
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, filling_the_region_fails_cleanly_and_frees_exactly)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg;
+    unsigned long expected, count = 0, free_before, free_full;
+    unsigned int order;
+    void **ptrs = NULL;
+    struct vm_stats st;
+    mfn_t mfn;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    /*
+     * From the end of the last live allocation, one-page allocations take
+     * every other page (page, guard), and the last one's guard must be in
+     * the region: allocation k sits at highest + 1 + 2k, its guard at
+     * highest + 2 + 2k < N.
+     */
+    expected = (region_pages(&fx.before) - fx.before.highest - 1) / 2;
+    for (order = 0; (PAGE_SIZE << order) < expected * sizeof(void *); order++)
+        ;
+    ptrs = alloc_xenheap_pages(order, MEMF_no_scrub);
+    pg = alloc_domheap_page(NULL, 0);
+    if (!EXPECT(ptrs) || !EXPECT(pg))
+        goto out;
+    mfn = page_to_mfn(pg);
+
+    free_before = heap_free_pages();
+    for (;;) {
+        void *va = vmap(&mfn, 1);
+
+        if (!va)
+            break;
+        if (count == expected) {        /* one too many: stop before overflowing ptrs */
+            EXPECT(!"more allocations fit than predicted");
+            vunmap(va);
+            break;
+        }
+        ptrs[count++] = va;
+    }
+    EXPECT_EQ(count, expected);
+    vm_stats(&st);
+    EXPECT_EQ(st.bitmap_mapped, st.bitmap_pages);
+    EXPECT_EQ(st.allocations, fx.before.allocations + count);
+    /* Full: everything fails, nothing breaks. */
+    EXPECT(vm_alloc(1, 1) == NULL);
+    EXPECT(vmalloc(PAGE_SIZE) == NULL);
+    EXPECT(ioremap(0x09000000, 4) == NULL);
+    free_full = heap_free_pages();
+    EXPECT(free_full < free_before);    /* bitmap pages and level-3 tables */
+    if (count)
+        EXPECT_EQ(pt_translate((vaddr_t)ptrs[count - 1]), mfn_to_paddr(mfn));
+
+    while (count > 0)
+        vunmap(ptrs[--count]);
+    EXPECT_EQ(heap_free_pages(), free_before);
+    vm_stats(&st);
+    EXPECT_EQ(st.bitmap_mapped, fx.before.bitmap_mapped);
+out:
+    if (pg)
+        free_domheap_page(pg);
+    if (ptrs)
+        free_xenheap_pages(ptrs, order);
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, vmalloc_returns_every_page)
+{
+    struct vmap_fixture fx;
+    unsigned long free_before;
+    uint8_t *p;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    free_before = heap_free_pages();
+    p = vmalloc(5 * PAGE_SIZE + 1);
+    if (EXPECT(p)) {
+        bool same = true;
+        unsigned int level;
+
+        EXPECT_EQ(vm_size(p), 6);
+        EXPECT(heap_free_pages() <= free_before - 6);
+        for (unsigned int i = 0; i < 6; i++) {
+            lpae_t e = pt_lookup((vaddr_t)p + P(i), &level);
+
+            EXPECT(lpae_is_mapping(e, level) && (e & PT_SW_VMALLOC));
+            EXPECT(!(e & LPAE_AP_RO) && (e & LPAE_XN));
+        }
+        for (size_t i = 0; i < 6 * PAGE_SIZE; i++)
+            p[i] = (uint8_t)(i * 7 + 1);
+        for (size_t i = 0; i < 6 * PAGE_SIZE; i++)
+            same &= p[i] == (uint8_t)(i * 7 + 1);
+        EXPECT(same);
+        vfree(p);
+    }
+    EXPECT_EQ(heap_free_pages(), free_before);
+
+    p = vzalloc(3 * PAGE_SIZE);
+    if (EXPECT(p)) {
+        bool zero = true;
+
+        for (size_t i = 0; i < 3 * PAGE_SIZE; i++)
+            zero &= p[i] == 0;
+        EXPECT(zero);
+        vfree(p);
+    }
+    EXPECT_EQ(heap_free_pages(), free_before);
+    vfree(NULL);
+    EXPECT(vmalloc(0) == NULL);
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, vmalloc_fails_cleanly_without_memory)
+{
+    static struct heap_hoard hoard;
+    struct vmap_fixture fx;
+    struct vm_stats st;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    /* Two pages left: vmalloc takes them, fails on the third, gives them back. */
+    heap_hoard(&hoard, 2);
+    EXPECT(vmalloc(4 * PAGE_SIZE) == NULL);
+    EXPECT_EQ(avail_domheap_pages(), 2);
+    vm_stats(&st);
+    EXPECT_EQ(st.allocations, fx.before.allocations);
+    EXPECT_EQ(st.pages, fx.before.pages);
+    heap_hoard_release(&hoard);
+    vmap_test_end(&fx);
+}
+
+/* --- addresses vmap did not hand out ---------------------------------------------- */
+
+static uint32_t not_vmap;
+
+SELFTEST(vmap, freeing_foreign_addresses_panics_with_the_address)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg;
+    uint8_t *p, *io;
+    mfn_t mfn[2];
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_pages(NULL, 1, 0);
+    if (!EXPECT(pg))
+        goto out;
+    mfn[0] = page_to_mfn(pg);
+    mfn[1] = mfn[0] + 1;
+    p = vmap(mfn, 2);
+    io = ioremap(0x09000000, 0x1000);
+    if (!EXPECT(p) || !EXPECT(io))
+        goto out_free;
+
+    EXPECT_PANIC("not a vmap address", vunmap(NULL));
+    EXPECT_PANIC("not a vmap address", vunmap(&not_vmap));
+    EXPECT_PANIC("page 1 of the 2-page allocation", vunmap(p + P(1)));
+    EXPECT_PANIC("guard page after the 2-page allocation", vunmap(p + P(2)));
+    EXPECT_PANIC("not page aligned", vunmap(p + 8));
+    EXPECT_PANIC("vmap bitmap", vunmap((void *)fx.before.start));
+    EXPECT_PANIC("vm_free", vm_free(p + P(1)));
+    EXPECT_PANIC("vm_size", vm_size(p + P(2)));
+    /* vfree is for vmalloc: the frames of a vmap or an ioremap are not its to free. */
+    EXPECT_PANIC("not a vmalloc allocation", vfree(p));
+    EXPECT_PANIC("not a vmalloc allocation", vfree(io));
+    EXPECT(!vm_lock_is_held());
+    EXPECT(!pt_lock_is_held());
+    /* None of that changed anything. */
+    EXPECT_EQ(pt_translate((vaddr_t)p + P(1)), mfn_to_paddr(mfn[1]));
+
+    iounmap(io + 0x18);
+    vunmap(p);
+    EXPECT_PANIC("free vmap space", vunmap(p));        /* twice */
+    EXPECT_PANIC("free vmap space", vfree(p));
+    EXPECT(!vm_lock_is_held());
+    goto out_pages;
+out_free:
+    if (p)
+        vunmap(p);
+    if (io)
+        iounmap(io);
+out_pages:
+    free_domheap_pages(pg, 1);
+out:
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, ioremap_is_device_memory)
+{
+    struct vmap_fixture fx;
+    unsigned int level;
+    uint8_t *io;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    /* Not page aligned, and crossing a page: two pages, the offset kept. */
+    io = ioremap(0x09000ff0, 0x20);
+    if (EXPECT(io)) {
+        lpae_t e;
+
+        EXPECT_EQ((vaddr_t)io & ~PAGE_MASK, 0xff0);
+        EXPECT_EQ(vm_size((void *)ROUNDDOWN((vaddr_t)io, PAGE_SIZE)), 2);
+        EXPECT_EQ(pt_translate((vaddr_t)io), 0x09000ff0);
+        EXPECT_EQ(pt_translate((vaddr_t)io + 0x10), 0x09001000);
+        e = pt_lookup((vaddr_t)io, &level);
+        EXPECT_EQ(lpae_attrindx(e), MT_DEVICE);
+        EXPECT(e & LPAE_XN);
+        EXPECT(!(e & LPAE_AP_RO));
+        EXPECT(!(e & PT_SW_VMALLOC));
+        iounmap(io);
+    }
+    io = ioremap_wc(0x09000000, 1);
+    if (EXPECT(io)) {
+        EXPECT_EQ(lpae_attrindx(pt_lookup((vaddr_t)io, &level)), MT_NORMAL_NC);
+        iounmap(io);
+    }
+    EXPECT(ioremap(0x09000000, 0) == NULL);
+    vmap_test_end(&fx);
+}
+
+SELFTEST(vmap, map_domain_page_global)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg;
+    uint32_t *g, *t;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_page(NULL, 0);
+    if (!EXPECT(pg))
+        goto out;
+    g = map_domain_page_global(page_to_mfn(pg));
+    if (EXPECT(g)) {
+        g[10] = 0xfeedf00d;
+        t = map_domain_page(page_to_mfn(pg));
+        EXPECT_EQ(t[10], 0xfeedf00d);
+        t[11] = 0x0badcafe;
+        unmap_domain_page(t);
+        EXPECT_EQ(g[11], 0x0badcafe);
+        unmap_domain_page_global(g + 11);       /* any address in the page */
+        EXPECT_EQ(pt_translate((vaddr_t)g), PT_NO_PADDR);
+    }
+    free_domheap_page(pg);
+out:
+    vmap_test_end(&fx);
+}
