@@ -125,12 +125,13 @@ static bool pick_xenheap_below(paddr_t ceiling, paddr_t *start, paddr_t *end)
 }
 
 /*
- * The xenheap holds the hypervisor's own page tables (the VCPUs' domheap
- * windows, the tables map_pages_to_xen adds), so we place it below 4 GiB
- * when RAM allows: QEMU 7.2's Hyp-mode table walker does not follow a table
- * descriptor to a table above 4 GiB (the image test qemu.table_above_4g
- * shows it), although the architecture allows 40-bit table addresses.
- * Only a machine with no room below 4 GiB gets its xenheap higher.
+ * The xenheap holds page tables of the hypervisor's own (each VCPU's domheap
+ * window), so we place it below 4 GiB when RAM allows: QEMU 7.2's Hyp-mode
+ * table walker does not follow a table descriptor to a table above 4 GiB
+ * (the image test qemu.table_above_4g shows it), although the architecture
+ * allows 40-bit table addresses. map_pages_to_xen takes its tables from the
+ * domheap below 4 GiB for the same reason (common/pt.c). Only a machine with
+ * no room below 4 GiB gets its xenheap higher.
  */
 static bool pick_xenheap(paddr_t *start, paddr_t *end)
 {

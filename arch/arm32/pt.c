@@ -40,10 +40,6 @@
 /* Above this many TLB entries, invalidate the whole Hyp TLB instead. */
 #define FLUSH_ALL_THRESHOLD 64
 
-/* The fixmap slot for tables edited before this CPU has a domheap window. */
-#ifndef FIXMAP_PT
-#define FIXMAP_PT 2
-#endif
 
 extern char _start[], _end[];
 

@@ -12,6 +12,7 @@
 #include <asm/traps.h>
 #include <inttypes.h>
 #include <lib.h>
+#include <vmap.h>
 
 struct fixup_entry {
     uint32_t insn;
@@ -136,6 +137,13 @@ void hyp_trap(struct cpu_regs *regs)
 
     printk("\n*** unexpected exception in Hyp mode ***\n");
     describe(regs, hsr, "");
+    if (ec == HSR_EC_DABT_HYP) {
+        char what[128];
+
+        /* A fault in the vmap region: say which allocation or guard page it hit. */
+        if (vm_describe((const void *)(uintptr_t)READ_CP32(HDFAR), what, sizeof(what)))
+            printk("  vmap: %s\n", what);
+    }
     dump_registers(regs);
     arch_panic_stop();
 }

@@ -24,12 +24,12 @@
  */
 #define _GNU_SOURCE
 #include <arch_pt.h>
+#include <dirent.h>
 #include <domain_page.h>
+#include <fcntl.h>
 #include <host_machine.h>
 #include <host_pt.h>
 #include <lib.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,13 +109,14 @@ static void drop_aliases(vaddr_t start, vaddr_t end)
     end = min(end, HOST_VMAP_END);
     first = (start - HOST_VMAP_START) >> PAGE_SHIFT;
     last = (end - 1 - HOST_VMAP_START) >> PAGE_SHIFT;
-    for (unsigned long i = first; i <= last; i++) {
-        unsigned long bit = 1UL << (i % BITS_PER_WORD);
+    for (unsigned long i = first; i <= last;) {
+        unsigned long *word = &aliased[i / BITS_PER_WORD];
+        unsigned long n = min(last + 1 - i, BITS_PER_WORD - i % BITS_PER_WORD);
+        unsigned long mask = (n == BITS_PER_WORD ? ~0UL : (1UL << n) - 1) << (i % BITS_PER_WORD);
 
-        if (aliased[i / BITS_PER_WORD] & bit) {
-            aliased[i / BITS_PER_WORD] &= ~bit;
-            any++;
-        }
+        any += (unsigned long)__builtin_popcountl(*word & mask);
+        *word &= ~mask;
+        i += n;
     }
     if (!any)
         return;
@@ -203,6 +204,10 @@ static lpae_t hardware_walk(vaddr_t va, unsigned int *level)
     return third ? third[lpae_index(3, va)] : 0;
 }
 
+static bool under_valgrind;
+#define VALGRIND_HINT "host MMU: under valgrind, the software MMU needs " \
+                      "--px-file-backed=allregs-at-mem-access\n"
+
 static void report_and_die(const struct host_fault *f)
 {
     static const char *const kind[] = { "translation", "permission", "non-RAM" };
@@ -216,6 +221,13 @@ static void report_and_die(const struct host_fault *f)
                  (unsigned long)f->va, f->level, what[0] ? ": " : "", what);
     if (n > 0)
         (void)!write(STDERR_FILENO, line, (size_t)min(n, (int)sizeof(line) - 1));
+    /*
+     * Valgrind resumes a handled fault with registers as they were at the
+     * start of the faulting block unless told to keep them exact; the
+     * access then retries from a wrong address, which lands here.
+     */
+    if (under_valgrind)
+        (void)!write(STDERR_FILENO, VALGRIND_HINT, sizeof(VALGRIND_HINT) - 1);
 }
 
 static void segv_handler(int sig, siginfo_t *si, void *context)
@@ -274,7 +286,9 @@ __attribute__((constructor(101))) static void reserve_window(void)
 {
     void *p = mmap((void *)HOST_VMAP_START, HOST_VMAP_END - HOST_VMAP_START, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    const char *preload = getenv("LD_PRELOAD");
 
+    under_valgrind = preload && strstr(preload, "vgpreload");
     if (p == (void *)HOST_VMAP_START)
         window_reserved = true;
     else if (p != MAP_FAILED)

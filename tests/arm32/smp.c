@@ -42,20 +42,27 @@ SELFTEST(smp, each_cpu_has_its_own_root_table)
     }
 }
 
-#define LOCK_ROUNDS 20000
+#define LOCK_ROUNDS 5000
 static spinlock_t counter_lock = SPIN_LOCK_UNLOCKED;
 static unsigned int counter;          /* plain: only the lock protects it */
 static unsigned int per_cpu_done[NR_CPUS];
 
+static unsigned int arrived;
+
 static void hammer_lock(unsigned int cpu, void *arg)
 {
     (void)arg;
+    /* Start together, or a fast CPU may finish before the others begin. */
+    __atomic_fetch_add(&arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < nr_online_cpus)
+        ;
     for (unsigned int i = 0; i < LOCK_ROUNDS; i++) {
         spin_lock(&counter_lock);
         /* A non-atomic read-modify-write with a window in it: lost updates
          * would show if two CPUs were ever inside at once. */
         unsigned int v = counter;
-        __asm__ volatile("" ::: "memory");
+        for (volatile unsigned int delay = 0; delay < 16; delay++)
+            ;
         counter = v + 1;
         spin_unlock(&counter_lock);
     }
@@ -67,6 +74,7 @@ SELFTEST(smp, spinlock_excludes_under_contention)
     unsigned int want = 0;
 
     counter = 0;
+    arrived = 0;
     smp_call_all(hammer_lock, NULL);
     for (unsigned int i = 0; i < NR_CPUS; i++)
         if (pcpu[i].online) {

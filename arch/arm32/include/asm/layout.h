@@ -45,6 +45,7 @@
 /* Fixmap slots, 4 KiB each. */
 #define FIXMAP_EARLY_UART   0
 #define FIXMAP_CONSOLE      1
+#define FIXMAP_PT           2    /* a table being edited before this CPU has a domheap window */
 #define FIXMAP_DOMAIN_PAGE  16   /* first of the temporary map_domain_page slots */
 #define FIXMAP_DOMAIN_PAGE_PER_CPU 8
 #define FIXMAP_ADDR(slot)   (FIXMAP_VIRT_START + ((slot) << 12))
