@@ -20,6 +20,7 @@ extern const struct selftest __start_selftests[] __attribute__((weak));
 extern const struct selftest __stop_selftests[] __attribute__((weak));
 
 static unsigned int checks_failed;
+static const char *skip_reason;
 struct selftest_panic_catch *selftest_panic_catcher;
 
 void selftest_diag(const char *fmt, ...)
@@ -31,6 +32,11 @@ void selftest_diag(const char *fmt, ...)
     fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     printk("# %s\n", buf);
+}
+
+void selftest_skip(const char *reason)
+{
+    skip_reason = reason;
 }
 
 bool selftest_check(bool ok, const char *file, int line, const char *expr)
@@ -183,6 +189,7 @@ int selftest_run_all(const char *filter)
             continue;
         i++;
         checks_failed = 0;
+        skip_reason = NULL;
         balanced = selftest_balance_sample(&before);
         t->fn();
         if (balanced && selftest_balance_sample(&after) && after != before) {
@@ -193,6 +200,8 @@ int selftest_run_all(const char *filter)
         if (checks_failed) {
             failed++;
             printk("not ok %u %s.%s\n", i, t->suite, t->name);
+        } else if (skip_reason) {
+            printk("ok %u %s.%s # SKIP %s\n", i, t->suite, t->name, skip_reason);
         } else {
             printk("ok %u %s.%s\n", i, t->suite, t->name);
         }

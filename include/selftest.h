@@ -51,6 +51,13 @@ bool selftest_check_str(const char *a, const char *b, const char *file, int line
                         const char *ea, const char *eb);
 void selftest_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Marks the running test as skipped (it cannot run on this machine, e.g. it
+ * needs a second CPU): KTAP "ok N name # SKIP reason". Runners count skips
+ * apart, never as passes. The test should return right after.
+ */
+void selftest_skip(const char *reason);
+
 #define EXPECT(cond) selftest_check(!!(cond), __FILE__, __LINE__, #cond)
 #define EXPECT_EQ(a, b) \
     selftest_check_eq((unsigned long long)(a), (unsigned long long)(b), true, __FILE__, __LINE__, #a, #b)

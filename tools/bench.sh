@@ -36,3 +36,12 @@ while IFS=$'\t' read -r name what; do
     printf '%-28s %14s %14s  %s\n' "$name" "${img:--}" "$hst" "$what"
 done < <("$host" --list)
 echo "(image: $N ops per benchmark, harness cost subtracted; host: callgrind, $N ops minus 0 ops)"
+
+echo
+echo "boot: setup_mm (frame table, xenheap, heap handover) in the image under -icount"
+for mem in 1G 16G; do
+    TIMEOUT=600 boot "$mem" 1 "test=none-selected" "" "" -icount shift=0 \
+        -display none -serial stdio -monitor none >"$out/boot-$mem.log" 2>&1
+    line=$(tr -d '\r' <"$out/boot-$mem.log" | sed -n 's/^mm: setup_mm took //p')
+    printf '  -m %-4s %s\n' "$mem" "${line:-(no figure: see $out/boot-$mem.log)}"
+done

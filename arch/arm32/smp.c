@@ -160,6 +160,26 @@ void start_secondary(unsigned int cpu)
     }
 }
 
+static void wait_for(struct pcpu *c)
+{
+    while (__atomic_load_n(&c->done_seq, __ATOMIC_ACQUIRE) !=
+           __atomic_load_n(&c->work_seq, __ATOMIC_RELAXED))
+        __asm__ volatile("wfe");
+}
+
+void smp_call_on(unsigned int cpu, void (*fn)(unsigned int cpu, void *arg), void *arg)
+{
+    struct pcpu *c = &pcpu[cpu];
+
+    BUG_ON(cpu >= NR_CPUS || !c->online || cpu == smp_processor_id());
+    c->work = fn;
+    c->work_arg = arg;
+    __atomic_fetch_add(&c->work_seq, 1, __ATOMIC_RELEASE);
+    dsb(ish);
+    __asm__ volatile("sev");
+    wait_for(c);
+}
+
 void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg)
 {
     for (unsigned int i = 1; i < NR_CPUS; i++) {
@@ -172,11 +192,7 @@ void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg)
     dsb(ish);
     __asm__ volatile("sev");
     fn(0, arg);
-    for (unsigned int i = 1; i < NR_CPUS; i++) {
-        if (!pcpu[i].online)
-            continue;
-        while (__atomic_load_n(&pcpu[i].done_seq, __ATOMIC_ACQUIRE) !=
-               __atomic_load_n(&pcpu[i].work_seq, __ATOMIC_RELAXED))
-            __asm__ volatile("wfe");
-    }
+    for (unsigned int i = 1; i < NR_CPUS; i++)
+        if (pcpu[i].online)
+            wait_for(&pcpu[i]);
 }

@@ -53,4 +53,7 @@ void smp_boot_cpus(const struct bootinfo *bi);
 /* Runs fn(cpu, arg) on every online CPU, this one included, and waits for all. */
 void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg);
 
+/* Runs fn(cpu, arg) on one other online CPU and waits for it. */
+void smp_call_on(unsigned int cpu, void (*fn)(unsigned int cpu, void *arg), void *arg);
+
 #endif
