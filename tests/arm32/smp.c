@@ -52,10 +52,7 @@ static unsigned int arrived;
 static void hammer_lock(unsigned int cpu, void *arg)
 {
     (void)arg;
-    /* Start together, or a fast CPU may finish before the others begin. */
-    __atomic_fetch_add(&arrived, 1, __ATOMIC_ACQ_REL);
-    while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < nr_online_cpus)
-        ;
+    smp_rendezvous(&arrived);
     for (unsigned int i = 0; i < LOCK_ROUNDS; i++) {
         spin_lock(&counter_lock);
         /* A non-atomic read-modify-write with a window in it: lost updates

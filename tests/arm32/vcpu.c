@@ -224,9 +224,7 @@ static unsigned int stress_arrived;
 static void stress(unsigned int cpu, void *arg)
 {
     (void)arg;
-    __atomic_fetch_add(&stress_arrived, 1, __ATOMIC_ACQ_REL);
-    while (__atomic_load_n(&stress_arrived, __ATOMIC_ACQUIRE) < nr_online_cpus)
-        ;
+    smp_rendezvous(&stress_arrived);
     for (unsigned int r = 0; r < STRESS_ROUNDS; r++) {
         unsigned int order = r % 3;
         struct page_info *pg = alloc_domheap_pages(NULL, order, 0);

@@ -53,6 +53,19 @@ void smp_boot_cpus(const struct bootinfo *bi);
 /* Runs fn(cpu, arg) on every online CPU, this one included, and waits for all. */
 void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg);
 
+/*
+ * Inside an smp_call_all() function: returns once every online CPU has
+ * arrived, so that tests start their CPUs together (a fast CPU could
+ * otherwise finish before a slow one begins, and nothing would overlap).
+ * *arrived must be 0 before the call.
+ */
+static inline void smp_rendezvous(unsigned int *arrived)
+{
+    __atomic_fetch_add(arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(arrived, __ATOMIC_ACQUIRE) < nr_online_cpus)
+        ;
+}
+
 /* Runs fn(cpu, arg) on one other online CPU and waits for it. */
 void smp_call_on(unsigned int cpu, void (*fn)(unsigned int cpu, void *arg), void *arg);
 
