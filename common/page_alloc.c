@@ -14,7 +14,10 @@
  * Page states live in every page's count_info (mm.h). Allocation and free
  * touch each page of the block once (state, flags, owner): that is what
  * lets any misuse of any page be caught, and what heap_check verifies.
- * Splitting and merging touch only the first page of each half.
+ * count_info also carries the frame's zone and, in allocations,
+ * PGC_xen_heap: a free checks state, head and heap in one compare and finds
+ * its list without translating pdx to mfn. Splitting and merging touch only
+ * the first page of each half.
  *
  * Scrubbing. Pages whose contents are unknown carry PGC_need_scrub and are
  * cleared on allocation, after the heap lock is dropped. Boot memory starts
@@ -52,10 +55,13 @@ struct heap {
 };
 
 BUILD_BUG_ON(sizeof(struct page_info) != 16);   /* frame-table window capacity */
+#define PAGE_INFO_SHIFT 4                       /* log2(sizeof(struct page_info)) */
 BUILD_BUG_ON(sizeof(unsigned int) != 4);         /* pdx links, bitmaps */
 BUILD_BUG_ON(NR_ZONES > 32);
 BUILD_BUG_ON(MAX_ORDER >= 32);
 BUILD_BUG_ON(MEMF_no_scrub >= (1u << _MEMF_bits));
+BUILD_BUG_ON(PGC_need_scrub < MEMF_no_scrub);         /* pending_flags: a shift up */
+BUILD_BUG_ON(NR_ZONES - 1 > PGC_zone_mask >> PGC_zone_shift);
 
 static spinlock_t heap_lock = SPIN_LOCK_UNLOCKED;
 static struct heap heaps[NR_HEAPS];
@@ -86,12 +92,6 @@ static inline unsigned int fls_ul(unsigned long x)
 static inline unsigned int mfn_zone(mfn_t mfn)
 {
     return fls_ul(mfn);
-}
-
-/* The same for a heap frame, which is never MFN 0. */
-static inline unsigned int heap_mfn_zone(mfn_t mfn)
-{
-    return (unsigned int)(8 * sizeof(mfn)) - (unsigned int)__builtin_clzl(mfn);
 }
 
 static inline unsigned int mfn_heap(mfn_t mfn)
@@ -201,7 +201,7 @@ static always_inline void list_add(struct heap *hp, unsigned int zone, unsigned 
     unsigned int *head = &hp->head[zone][order];
 
     pg->u.list.prev = PDX_NONE;
-    if (hp->orders[zone] & (1u << order)) {
+    if (likely(hp->orders[zone] & (1u << order))) {
         pg->u.list.next = *head;
         frame_table[*head].u.list.prev = (unsigned int)pdx;
     } else {
@@ -246,9 +246,11 @@ static always_inline bool is_free_block(const struct page_info *pg, unsigned int
  * already PGS_free, the first with PGC_head. Note what is not checked:
  * which heap the buddy is in.
  */
-static cold_path void merge_and_insert(unsigned long pdx, mfn_t mfn, unsigned int order,
+static cold_path void merge_and_insert(unsigned long pdx, unsigned int order,
                                        unsigned int zone, struct heap *hp)
 {
+    mfn_t mfn = pdx_to_mfn(pdx);
+
     while (order < MAX_ORDER) {
         mfn_t buddy_mfn = mfn ^ (1UL << order);
         unsigned long buddy_pdx;
@@ -281,18 +283,17 @@ static cold_path void merge_and_insert(unsigned long pdx, mfn_t mfn, unsigned in
 
 /*
  * The same, with the common case (the buddy is not free: nothing to merge)
- * inline. Blocks of order PDX_GROUP_SHIFT and up take the slow path.
+ * inline. The block's first page already records its order. Blocks of order
+ * PDX_GROUP_SHIFT and up take the slow path.
  */
-static always_inline void insert_free_block(unsigned long pdx, mfn_t mfn, unsigned int order,
+static always_inline void insert_free_block(unsigned long pdx, unsigned int order,
                                             unsigned int zone, struct heap *hp)
 {
     if (likely(order < PDX_GROUP_SHIFT) &&
-        !is_free_block(pdx_to_page(pdx ^ (1UL << order)), order)) {
-        pdx_to_page(pdx)->order = order;
+        !is_free_block(pdx_to_page(pdx ^ (1UL << order)), order))
         list_add(hp, zone, order, pdx);
-        return;
-    }
-    merge_and_insert(pdx, mfn, order, zone, hp);
+    else
+        merge_and_insert(pdx, order, zone, hp);
 }
 
 /* --- giving memory to the heaps at boot ---------------------------------- */
@@ -315,6 +316,7 @@ static void init_heap_pages(mfn_t start, mfn_t end)
                                  fls_ul(end - start) - 1);
         unsigned long n = 1UL << order;
         mfn_t last = start + n - 1;
+        unsigned int zone = mfn_zone(start);    /* the whole chunk's: it is aligned */
         struct page_info *pg;
         struct heap *hp;
 
@@ -327,12 +329,13 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         for (unsigned long i = 0; i < n; i++) {
             if (page_state(&pg[i]) != PGS_none)
                 heap_misuse("init_heap_pages", start + i, "is given to the heap twice");
-            pg[i].count_info = PGS_free | PGC_need_scrub;
+            pg[i].count_info = PGS_free | PGC_need_scrub | PGC_zone(zone);
         }
         pg->count_info |= PGC_head;
+        pg->order = order;
         hp = &heaps[mfn_heap(start)];
-        hp->avail[mfn_zone(start)] += n;
-        insert_free_block(page_to_pdx(pg), start, order, mfn_zone(start), hp);
+        hp->avail[zone] += n;
+        insert_free_block(page_to_pdx(pg), order, zone, hp);
         start += n;
     }
     heap_ready = true;
@@ -405,7 +408,9 @@ void init_domheap_pages(paddr_t ps, paddr_t pe)
  * up other CPUs. The flags are cleared atomically because heap_check may
  * read count_info concurrently.
  */
-static cold_path void prepare_pages(struct page_info *pg, unsigned long n, unsigned int memflags)
+/* Not cold: GCC would then treat the fast allocation path that calls it as cold. */
+static __attribute__((noinline)) void prepare_pages(struct page_info *pg, unsigned long n,
+                                                    unsigned int memflags)
 {
     mfn_t mfn = page_to_mfn(pg);
 
@@ -454,24 +459,122 @@ static always_inline unsigned int zones_below(unsigned int memflags)
     return (2u << (bits - PAGE_SHIFT)) - 1;
 }
 
-static always_inline struct page_info *alloc_heap_pages(unsigned int heap, unsigned int order,
-                                                        unsigned int memflags)
+/*
+ * The flags whose work is still to do: MEMF_no_scrub drops the scrub.
+ * Release builds never poison, so with MEMF_no_scrub nothing is pending.
+ */
+static always_inline unsigned int pending_flags(unsigned int memflags)
+{
+    return (POISON_FREED_PAGES ? PGC_poisoned : 0) |
+           (PGC_need_scrub ^ (memflags & MEMF_no_scrub) * (PGC_need_scrub / MEMF_no_scrub));
+}
+
+/*
+ * Writes the state of the tail pages [1, n) of a block (n a power of two),
+ * and clears their owner if owner_too: the per-page work of large blocks,
+ * four pages a round.
+ */
+static always_inline void set_tail(struct page_info *pg, unsigned int state, bool owner_too)
+{
+    pg->count_info = state;
+    if (owner_too)
+        pg->u.owner = NULL;
+}
+
+static always_inline void set_tails(struct page_info *pg, unsigned long n, unsigned int state,
+                                    bool owner_too)
+{
+    if (n >= 4) {
+        set_tail(&pg[1], state, owner_too);
+        set_tail(&pg[2], state, owner_too);
+        set_tail(&pg[3], state, owner_too);
+        for (struct page_info *p = pg + 4, *end = pg + n; p < end; p += 4) {
+            set_tail(&p[0], state, owner_too);
+            set_tail(&p[1], state, owner_too);
+            set_tail(&p[2], state, owner_too);
+            set_tail(&p[3], state, owner_too);
+        }
+    } else if (n == 2) {
+        set_tail(&pg[1], state, owner_too);
+    }
+}
+
+/* The state of an allocated page of heap 'heap', before its flags and zone. */
+static always_inline unsigned int inuse_state(unsigned int heap)
+{
+    return PGS_inuse | (heap == HEAP_XEN ? PGC_xen_heap : 0);
+}
+
+/* Takes the first block off list (zone, order), which is not empty. */
+static always_inline struct page_info *list_pop(struct heap *hp, unsigned int zone,
+                                                unsigned int order)
+{
+    unsigned int pdx = hp->head[zone][order];
+    struct page_info *pg = pdx_to_page(pdx);
+    unsigned int next = pg->u.list.next;
+
+    if (likely(next != PDX_NONE)) {
+        hp->head[zone][order] = next;
+        frame_table[next].u.list.prev = PDX_NONE;
+    } else {
+        hp->orders[zone] &= ~(1u << order);
+        if (!hp->orders[zone])
+            hp->zones &= ~(1u << zone);
+    }
+    return pg;
+}
+
+/*
+ * Marks the 2^order pages at pg allocated, keeping the flags in 'pending'
+ * (their work is done by prepare_pages). Returns the pending flags found.
+ */
+static always_inline unsigned int take_pages(struct page_info *pg, unsigned int order,
+                                             unsigned int heap, unsigned int pending)
+{
+    unsigned int c = pg->count_info, dirty = c & pending;
+    /* Every page of an aligned block is in its first page's zone. */
+    unsigned int tail = (c & PGC_zone_mask) | inuse_state(heap);
+
+#ifdef CONFIG_DEBUG
+    for (unsigned long i = 0; i < (1UL << order); i++)
+        if (unlikely(page_state(&pg[i]) != PGS_free))
+            heap_misuse("alloc_heap_pages", page_to_mfn(&pg[i]), "is on a free list but "
+                        "its state is %u: heap corrupted", page_state(&pg[i]));
+#endif
+    pg->count_info = tail | PGC_head | dirty;
+    pg->u.owner = NULL;
+    if (!pending) {
+        set_tails(pg, 1UL << order, tail, true);     /* nothing to keep: stores only */
+        return 0;
+    }
+    for (unsigned long i = 1; i < (1UL << order); i++) {
+        unsigned int flags = pg[i].count_info & pending;
+
+        dirty |= flags;
+        pg[i].count_info = tail | flags;
+        pg[i].u.owner = NULL;
+    }
+    return dirty;
+}
+
+/*
+ * Any allocation, with the heap lock held; drops it. The highest zone
+ * first (keep low memory for those who need it), then the smallest order
+ * that is large enough.
+ */
+static __attribute__((noinline)) struct page_info *
+alloc_heap_pages_locked(unsigned int heap, unsigned int order,
+                        unsigned int memflags)
 {
     struct heap *hp = &heaps[heap];
     unsigned int allowed = likely(memflags < (1u << _MEMF_bits)) ? ~0u : zones_below(memflags);
-    unsigned int zones, orders, zone, j;
-    /* Flags whose work is still to do; MEMF_no_scrub drops the scrub. */
-    unsigned int keep = PGC_poisoned | (memflags & MEMF_no_scrub ? 0 : PGC_need_scrub);
-    unsigned long n = 1UL << order, pdx;
-    unsigned int dirty;
+    unsigned int zones, orders, zone, j, dirty;
     struct page_info *pg;
 
-    if (unlikely(order > MAX_ORDER))
+    if (unlikely(order > MAX_ORDER)) {
+        spin_unlock(&heap_lock);
         return NULL;
-
-    spin_lock(&heap_lock);
-    /* The highest zone first (keep low memory for those who need it), then
-     * the smallest order that is large enough. */
+    }
     for (zones = hp->zones & allowed;; zones &= ~(1u << zone)) {
         if (unlikely(!zones)) {
             spin_unlock(&heap_lock);
@@ -483,34 +586,45 @@ static always_inline struct page_info *alloc_heap_pages(unsigned int heap, unsig
             break;
     }
     j = order + (unsigned int)__builtin_ctz(orders);
-    pdx = hp->head[zone][j];
-    pg = pdx_to_page(pdx);
-    list_del(hp, zone, j, pg);
+    pg = list_pop(hp, zone, j);
     if (j > order)
-        split_block(zone, pdx, j, order);
-    hp->avail[zone] -= n;
-#ifdef CONFIG_DEBUG
-    for (unsigned long i = 0; i < n; i++)
-        if (unlikely(page_state(&pg[i]) != PGS_free))
-            heap_misuse("alloc_heap_pages", pdx_to_mfn(pdx + i), "is on a free list but "
-                        "its state is %u: heap corrupted", page_state(&pg[i]));
-#endif
-
-    dirty = pg->count_info & keep;
-    pg->count_info = PGS_inuse | PGC_head | dirty;
+        split_block(zone, page_to_pdx(pg), j, order);
+    hp->avail[zone] -= 1UL << order;
     pg->order = order;
-    pg->u.owner = NULL;
-    for (unsigned long i = 1; i < n; i++) {
-        unsigned int c = pg[i].count_info & keep;
-
-        dirty |= c;
-        pg[i].count_info = PGS_inuse | c;
-        pg[i].u.owner = NULL;
-    }
+    dirty = take_pages(pg, order, heap, pending_flags(memflags));
     spin_unlock(&heap_lock);
 
     if (unlikely(dirty))
-        prepare_pages(pg, n, memflags);
+        prepare_pages(pg, 1UL << order, memflags);
+    return pg;
+}
+
+/*
+ * The common case inline: one page, from any zone, when the highest zone
+ * with free memory has a free page (the block the general rule picks).
+ */
+static always_inline struct page_info *alloc_heap_pages(unsigned int heap, unsigned int order,
+                                                        unsigned int memflags)
+{
+    struct heap *hp = &heaps[heap];
+    unsigned int zones, zone, dirty;
+    struct page_info *pg;
+
+    spin_lock(&heap_lock);
+    zones = hp->zones;
+    /* The highest zone with free memory; zone 0 (never filled) when there is none. */
+    zone = 31u - (unsigned int)__builtin_clz(zones | 1);
+    /* One exit: GCC predicts an early return as the unlikely path. */
+    if (likely(!order && memflags < (1u << _MEMF_bits) && (hp->orders[zone] & 1))) {
+        pg = list_pop(hp, zone, 0);     /* its order is 0 already */
+        hp->avail[zone]--;
+        dirty = take_pages(pg, 0, heap, pending_flags(memflags));
+        spin_unlock(&heap_lock);
+        if (unlikely(dirty))
+            prepare_pages(pg, 1, memflags);
+    } else {
+        pg = alloc_heap_pages_locked(heap, order, memflags);
+    }
     return pg;
 }
 
@@ -547,77 +661,127 @@ static cold_path __noreturn void bad_free(const struct page_info *pg, unsigned l
         heap_misuse(caller, mfn, "is not the first page of an allocation");
     if (pdx_heap(pdx) != heap)
         heap_misuse(caller, mfn, "is a %s page", heap_name[pdx_heap(pdx)]);
-    heap_misuse(caller, mfn, "was allocated with order %u but is freed with order %u",
-                pg->order, order);
+    if (pg->order != order)
+        heap_misuse(caller, mfn, "was allocated with order %u but is freed with order %u",
+                    pg->order, order);
+    heap_misuse(caller, mfn, "has count_info 0x%x, not that of a %s allocation: heap "
+                "corrupted", c, heap_name[heap]);
+}
+
+/* x rotated right by k bits: a value not a multiple of 2^k becomes huge. */
+static always_inline unsigned long ror_ul(unsigned long x, unsigned int k)
+{
+    return (x >> k) | (x << (8 * sizeof(x) - k));
+}
+
+/* The pdx of a page_info a caller gives back, which must be in the frame table. */
+static always_inline unsigned long checked_page_pdx(const struct page_info *pg,
+                                                    const char *caller)
+{
+    /* Alignment and range in one compare. */
+    unsigned long pdx = ror_ul((uintptr_t)pg - (uintptr_t)frame_table, PAGE_INFO_SHIFT);
+
+    if (unlikely(pdx >= max_pdx))
+        bad_free_pointer(pg, caller);
+    return pdx;
 }
 
 /*
- * Frees the block allocated from heap 'heap' at pg. scrub: the contents may
- * be someone's data (release builds mark the pages need_scrub; debug builds
- * poison every freed page anyway). Returns the owner the pages had.
+ * Frees the block allocated from heap 'heap' at pdx (a frame-table index).
+ * scrub: the contents may be someone's data (release builds mark the pages
+ * need_scrub; debug builds poison every freed page anyway). Returns the
+ * owner the pages had.
  *
- * What is checked before anything changes: pg is a page_info, it heads an
- * allocation (not free, not a tail, not a reserved or buffer page) of this
- * order, from this heap. A block that passes lies inside the frame table
- * (its order is the one it was allocated with).
+ * What is checked before anything changes: the page heads an allocation
+ * (not free, not a tail, not a reserved or buffer page) of this order, from
+ * this heap. A block that passes lies inside the frame table (its order is
+ * the one it was allocated with).
  */
-static always_inline struct domain *free_heap_pages(struct page_info *pg, unsigned int order,
-                                                    unsigned int heap, bool scrub,
-                                                    const char *caller)
+static always_inline struct domain *__free_heap_pages(unsigned long pdx, unsigned int order,
+                                                      unsigned int heap, bool scrub,
+                                                      const char *caller)
 {
-    uintptr_t offset = (uintptr_t)pg - (uintptr_t)frame_table;
-    unsigned long pdx = offset / sizeof(struct page_info), n;
+    struct page_info *pg = pdx_to_page(pdx);
     struct domain *owner;
-    unsigned int flags, zone;
-    mfn_t mfn;
-
-    if (unlikely(offset % sizeof(struct page_info) || pdx >= max_pdx))
-        bad_free_pointer(pg, caller);
+    unsigned int c, flags, zone, tail;
+    unsigned long n;
 
     spin_lock(&heap_lock);
-    if (unlikely((pg->count_info & (PGC_state_mask | PGC_head)) != (PGS_inuse | PGC_head) ||
-                 pg->order != order || pdx_heap(pdx) != heap))
+    c = pg->count_info;
+    /* State, head and heap in one compare (PGC_xen_heap: see take_pages). */
+    if (unlikely((c & (PGC_state_mask | PGC_head | PGC_xen_heap)) !=
+                 (inuse_state(heap) | PGC_head) || pg->order != order))
         bad_free(pg, pdx, order, heap, caller);
     n = 1UL << order;
-    mfn = pdx_to_mfn(pdx);
 #ifdef CONFIG_DEBUG
     for (unsigned long i = 1; i < n; i++)
-        if ((pg[i].count_info & (PGC_state_mask | PGC_head)) != PGS_inuse)
-            heap_misuse(caller, mfn + i, "inside the order-%u allocation at mfn 0x%lx is "
-                        "not in use: heap corrupted", order, mfn);
+        if ((pg[i].count_info & (PGC_state_mask | PGC_head | PGC_xen_heap)) != inuse_state(heap))
+            heap_misuse(caller, pdx_to_mfn(pdx + i), "inside the order-%u allocation at mfn "
+                        "0x%lx is not in use: heap corrupted", order, pdx_to_mfn(pdx));
 #endif
 
     owner = pg->u.owner;
     flags = POISON_FREED_PAGES ? PGC_poisoned : scrub ? PGC_need_scrub : 0;
     if (POISON_FREED_PAGES)
         for (unsigned long i = 0; i < n; i++)
-            poison_frame(mfn + i);
-    pg->count_info = PGS_free | PGC_head | flags;
-    for (unsigned long i = 1; i < n; i++)
-        pg[i].count_info = PGS_free | flags;
-    zone = heap_mfn_zone(mfn);
+            poison_frame(pdx_to_mfn(pdx + i));
+    /* Every page of the block is in its first page's zone. */
+    tail = (c & PGC_zone_mask) | PGS_free | flags;
+    pg->count_info = tail | PGC_head;
+    set_tails(pg, n, tail, false);
+    zone = c >> PGC_zone_shift;
     heaps[heap].avail[zone] += n;
-    insert_free_block(pdx, mfn, order, zone, &heaps[heap]);
+    insert_free_block(pdx, order, zone, &heaps[heap]);
     spin_unlock(&heap_lock);
     return owner;
 }
 
+static __attribute__((noinline)) struct domain *
+free_heap_pages_any(unsigned long pdx, unsigned int order, unsigned int heap, bool scrub,
+                    const char *caller)
+{
+    return __free_heap_pages(pdx, order, heap, scrub, caller);
+}
+
+/*
+ * Order 0 inline, where the order is a constant; larger blocks out of line,
+ * so that their loops do not cost the common case registers.
+ */
+static always_inline struct domain *free_heap_pages(unsigned long pdx, unsigned int order,
+                                                    unsigned int heap, bool scrub,
+                                                    const char *caller)
+{
+    return likely(order == 0) ? __free_heap_pages(pdx, 0, heap, scrub, caller)
+                              : free_heap_pages_any(pdx, order, heap, scrub, caller);
+}
+
 /* --- the two heaps' APIs ------------------------------------------------- */
 
+/*
+ * The xenheap is contiguous in the frame table as in the direct map (it is
+ * all RAM, so its PDX groups are adjacent): pdx and address translate by an
+ * offset and a shift, without the group tables.
+ */
 void *alloc_xenheap_pages(unsigned int order, unsigned int memflags)
 {
     struct page_info *pg = alloc_heap_pages(HEAP_XEN, order, memflags);
 
-    return pg ? page_to_virt(pg) : NULL;
+    if (!pg)
+        return NULL;
+    return (void *)(xenheap_virt_start +
+                    ((vaddr_t)(page_to_pdx(pg) - xenheap_pdx_start) << PAGE_SHIFT));
 }
 
 void free_xenheap_pages(void *v, unsigned int order)
 {
+    /* A page of the xenheap (buffer pages included): alignment and range in one compare. */
+    unsigned long idx = ror_ul((vaddr_t)v - xenheap_virt_start, PAGE_SHIFT);
+
     if (!v)
         return;
-    if (unlikely(!is_xen_heap_virt(v) || !IS_ALIGNED((vaddr_t)v, PAGE_SIZE)))
+    if (unlikely(idx >= xenheap_pdx_end - xenheap_pdx_start))
         panic("free_xenheap_pages: %p is not the address of a xenheap page", v);
-    free_heap_pages(virt_to_page(v), order, HEAP_XEN, false, "free_xenheap_pages");
+    free_heap_pages(xenheap_pdx_start + idx, order, HEAP_XEN, false, "free_xenheap_pages");
 }
 
 /* Gives new pages to d; if d refuses them, they go back, untouched. */
@@ -626,7 +790,7 @@ static cold_path struct page_info *assign_new_pages(struct domain *d, struct pag
 {
     if (assign_pages(d, pg, order) == 0)
         return pg;
-    free_heap_pages(pg, order, HEAP_DOM, true, "alloc_domheap_pages");
+    free_heap_pages(page_to_pdx(pg), order, HEAP_DOM, true, "alloc_domheap_pages");
     return NULL;
 }
 
@@ -642,7 +806,8 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
 
 void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
-    struct domain *owner = free_heap_pages(pg, order, HEAP_DOM, true, "free_domheap_pages");
+    struct domain *owner = free_heap_pages(checked_page_pdx(pg, "free_domheap_pages"), order,
+                                           HEAP_DOM, true, "free_domheap_pages");
 
     if (owner)
         domain_adjust_tot_pages(owner, -(long)(1UL << order));
@@ -851,6 +1016,7 @@ static void check_pages(struct check *ck)
 {
     unsigned long free_end = 0, used_end = 0;
     unsigned long free_pages[NR_HEAPS] = { 0, 0 };
+    unsigned int used_xen = 0;          /* PGC_xen_heap of the allocation we are in */
 
     for (unsigned long pdx = 0; pdx < max_pdx; pdx++) {
         struct page_info *pg = pdx_to_page(pdx);
@@ -860,6 +1026,15 @@ static void check_pages(struct check *ck)
 
         if (c & PGC_listed)
             pg->count_info &= ~PGC_listed;
+        /* Heap frames carry their zone; other frames no heap marks at all. */
+        if ((c & PGC_state_mask) == PGS_free || (c & PGC_state_mask) == PGS_inuse) {
+            if ((c & PGC_zone_mask) != PGC_zone(mfn_zone(mfn)))
+                problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx (zone %u) is marked zone %u", mfn,
+                        mfn_zone(mfn), c >> PGC_zone_shift);
+        } else if (c & (PGC_zone_mask | PGC_xen_heap)) {
+            problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx (state %u) has heap marks: count_info "
+                    "0x%x", mfn, c & PGC_state_mask, c);
+        }
         switch (c & PGC_state_mask) {
         case PGS_free:
             if (c & PGC_head) {
@@ -873,6 +1048,9 @@ static void check_pages(struct check *ck)
             } else if (!in_free) {
                 problem(ck, HEAP_BAD_STATE, "free page mfn 0x%lx is in no free block", mfn);
             }
+            if (c & PGC_xen_heap)
+                problem(ck, HEAP_BAD_STATE, "free page mfn 0x%lx is marked as allocated from "
+                        "the xenheap", mfn);
             if (mfn == 0)
                 problem(ck, HEAP_BAD_ZONE, "mfn 0 is in the heap");
             free_pages[mfn_heap(mfn)]++;
@@ -885,9 +1063,18 @@ static void check_pages(struct check *ck)
                     problem(ck, HEAP_BAD_STATE, "allocation at mfn 0x%lx starts inside another",
                             mfn);
                 used_end = pdx + (1UL << min(pg->order, (unsigned int)MAX_ORDER));
+                used_xen = c & PGC_xen_heap;
+                /* The heap an allocation came from is its first frame's. */
+                if (!used_xen != (pdx_heap(pdx) == HEAP_DOM))
+                    problem(ck, HEAP_BAD_STATE, "allocation at %s mfn 0x%lx is marked as %s",
+                            heap_name[pdx_heap(pdx)], mfn,
+                            used_xen ? "xenheap" : "domheap");
             } else if (!in_used) {
                 problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx is in use but in no allocation",
                         mfn);
+            } else if ((c & PGC_xen_heap) != used_xen) {
+                problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx disagrees with its allocation's "
+                        "first page on PGC_xen_heap", mfn);
             }
             break;
         case PGS_none:

@@ -57,7 +57,12 @@ struct page_info {
  *                   cleared before the page is handed out again;
  *   PGC_poisoned    debug builds: filled with PAGE_POISON_BYTE when freed and
  *                   checked when allocated, to catch writes after free;
- *   PGC_listed      heap_check's mark, only while it holds the heap lock.
+ *   PGC_listed      heap_check's mark, only while it holds the heap lock;
+ *   PGC_xen_heap    PGS_inuse pages of a xenheap allocation (as in Xen), so that
+ *                   freeing checks state, head and heap in one compare;
+ *   PGC_zone(z)     the frame's zone (page_alloc.c), written when the frame
+ *                   enters the heap and kept while it is free or in use: a
+ *                   free finds its free list without translating pdx to mfn.
  */
 #define PGC_state_mask  0x3u
 #define PGS_none        0x0u
@@ -68,6 +73,10 @@ struct page_info {
 #define PGC_need_scrub  (1u << 3)
 #define PGC_poisoned    (1u << 4)
 #define PGC_listed      (1u << 5)
+#define PGC_xen_heap    (1u << 6)
+#define PGC_zone_shift  27
+#define PGC_zone_mask   (0x1fu << PGC_zone_shift)
+#define PGC_zone(z)     ((unsigned int)(z) << PGC_zone_shift)
 
 #define PAGE_POISON_BYTE 0xa5u
 
