@@ -225,6 +225,7 @@ void setup_mm(const struct bootinfo *bi)
     layout.pdx_groups = max_pdx >> PDX_GROUP_SHIFT;
     account_ram(bi, limit);
     collect_usable(bi, limit);
+    layout.usable_end = nr_usable ? usable[nr_usable - 1].end : 0;
 
     if (!pick_xenheap(&xs, &xe)) {
         paddr_t largest = 0;

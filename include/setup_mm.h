@@ -34,6 +34,7 @@ struct mm_layout {
     unsigned long ram_pages;        /* RAM pages with a page_info */
     unsigned long ignored_pages;    /* RAM pages beyond the frame-table window or 40 bits */
     paddr_t covered_end;            /* RAM at or above this is ignored */
+    paddr_t usable_end;             /* end of the highest usable RAM in the heap */
     unsigned long pdx_groups;       /* PDX groups in use */
     size_t frametable_bytes;        /* frame-table memory (whole granules) */
     /* physically contiguous pieces of the frame table */
