@@ -33,7 +33,11 @@ static uint8_t cpu_stack[NR_CPUS][CPU_STACK_SIZE] __attribute__((aligned(16)));
 /* Each CPU's idle VCPU: what runs, and owns the domheap window, when nothing else does. */
 static struct vcpu idle_vcpu[NR_CPUS];
 
-/* Read by secondary_entry (boot/head.S), with the MMU off for the first. */
+/*
+ * Read by secondary_entry (boot/head.S), with the MMU off for the first.
+ * 32 bits suffice: these are addresses inside the image, which runs at its
+ * physical address with the MMU off and so lies below 4 GiB.
+ */
 uint32_t smp_trampoline_root_pa;
 uint32_t smp_root_pa[NR_CPUS];
 uint32_t smp_stack_top[NR_CPUS];
