@@ -11,6 +11,7 @@
  * A test fails if any of its checks failed, or if it did not leave the
  * balance counter (the heap's free pages) as it found it.
  */
+#include <arch.h>
 #include <lib.h>
 #include <selftest.h>
 #include <string.h>
@@ -21,7 +22,13 @@ extern const struct selftest __stop_selftests[] __attribute__((weak));
 
 static unsigned int checks_failed;
 static const char *skip_reason;
-struct selftest_panic_catch *selftest_panic_catcher;
+/* Per CPU: a panic on another CPU must never jump into this CPU's test. */
+static struct selftest_panic_catch *panic_catcher[ARCH_MAX_CPUS];
+
+void selftest_panic_expect(struct selftest_panic_catch *c)
+{
+    panic_catcher[arch_cpu_id() % ARCH_MAX_CPUS] = c;
+}
 
 void selftest_diag(const char *fmt, ...)
 {
@@ -74,12 +81,12 @@ bool selftest_check_str(const char *a, const char *b, const char *file, int line
 
 void selftest_panic_hook(const char *message)
 {
-    struct selftest_panic_catch *c = selftest_panic_catcher;
+    struct selftest_panic_catch *c = panic_catcher[arch_cpu_id() % ARCH_MAX_CPUS];
     size_t i;
 
     if (!c)
         return;
-    selftest_panic_catcher = NULL;
+    selftest_panic_expect(NULL);
     for (i = 0; i + 1 < sizeof(c->message) && message[i]; i++)
         c->message[i] = message[i];
     c->message[i] = '\0';
@@ -90,7 +97,7 @@ void selftest_panic_hook(const char *message)
 void selftest_panic_finish(struct selftest_panic_catch *c, const char *file, int line,
                            const char *stmt)
 {
-    selftest_panic_catcher = NULL;
+    selftest_panic_expect(NULL);
     if (!c->caught) {
         checks_failed++;
         selftest_diag("%s:%d: expected a panic containing \"%s\" from: %s", file, line,

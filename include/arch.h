@@ -14,6 +14,10 @@ void arch_console_write(const char *s, size_t len);
 /* Ends the run with a status: 0 is success. Never returns. */
 void arch_exit(int status) __attribute__((noreturn));
 
+/* The running CPU's index (0 on the host and before SMP is up). */
+unsigned int arch_cpu_id(void);
+#define ARCH_MAX_CPUS 8
+
 /* Stops after a panic (the message is already printed). Never returns. */
 void arch_panic_stop(void) __attribute__((noreturn));
 

@@ -72,9 +72,10 @@ struct selftest_panic_catch {
     bool caught;
     char message[256];        /* what panic() said */
 };
-extern struct selftest_panic_catch *selftest_panic_catcher;
+/* Arms (or, with NULL, disarms) the running CPU's catcher. */
+void selftest_panic_expect(struct selftest_panic_catch *c);
 
-/* Called by panic_at(): if a test expects a panic, jumps back to it. */
+/* Called by panic_at(): if this CPU's test expects a panic, jumps back to it. */
 void selftest_panic_hook(const char *message);
 void selftest_panic_finish(struct selftest_panic_catch *c, const char *file, int line,
                            const char *stmt);
@@ -82,7 +83,7 @@ void selftest_panic_finish(struct selftest_panic_catch *c, const char *file, int
 #define EXPECT_PANIC(substring, stmt)                                      \
     do {                                                                   \
         struct selftest_panic_catch catch_ = { .want = (substring) };      \
-        selftest_panic_catcher = &catch_;                                  \
+        selftest_panic_expect(&catch_);                                    \
         if (__builtin_setjmp(catch_.jmp) == 0) {                           \
             stmt;                                                          \
         }                                                                  \

@@ -12,6 +12,7 @@
  * its caches off), then asks PSCI CPU_ON to start the CPU at secondary_entry
  * with its index as context id, and waits for it to say it is online.
  */
+#include <arch.h>
 #include <asm/cache.h>
 #include <asm/layout.h>
 #include <asm/setup.h>
@@ -58,6 +59,15 @@ static const char *psci_error(int32_t rc)
     case -9: return "INVALID_ADDRESS";
     default: return "unknown error";
     }
+}
+
+BUILD_BUG_ON(NR_CPUS > ARCH_MAX_CPUS);
+
+unsigned int arch_cpu_id(void)
+{
+    struct pcpu *c = this_pcpu();
+
+    return c ? c->id : 0;
 }
 
 void smp_init_boot_cpu(void)

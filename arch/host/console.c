@@ -17,6 +17,11 @@ void arch_exit(int status)
     exit(status);
 }
 
+unsigned int arch_cpu_id(void)
+{
+    return 0;
+}
+
 void arch_panic_stop(void)
 {
     fflush(stdout);
