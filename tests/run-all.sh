@@ -14,7 +14,7 @@ source tests/qemu.sh
 LOGS=build/test-logs
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-TIMEOUT=${TIMEOUT:-600}
+TIMEOUT=${TIMEOUT:-120}     # per boot; the slowest takes about 10 s
 passed=0
 failed=0
 skipped=0
