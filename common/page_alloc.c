@@ -46,14 +46,24 @@ enum { HEAP_DOM, HEAP_XEN, NR_HEAPS };
 
 static const char *const heap_name[NR_HEAPS] = { "domheap", "xenheap" };
 
+/*
+ * One zone of one heap: what the hot paths touch sits in one 128-byte
+ * record, found from the zone number by a shift and reached by constant
+ * offsets from there.
+ */
+struct heap_zone {
+    unsigned int head[MAX_ORDER + 1];   /* pdx of each list's first block, valid when its
+                                           bit is set */
+    unsigned int orders;                /* bit o: list o is not empty */
+    unsigned long avail;                /* free pages */
+} __attribute__((aligned(128)));
+
 struct heap {
     unsigned int zones;                 /* bit z: zone z has a free block */
-    unsigned int orders[NR_ZONES];      /* bit o: list (z, o) is not empty */
-    unsigned int head[NR_ZONES][32];    /* pdx of each list's first block, valid when its
-                                           bit is set; 32 per zone: indexed by a shift */
-    unsigned long avail[NR_ZONES];      /* free pages per zone */
+    struct heap_zone zone[NR_ZONES];
 };
 
+BUILD_BUG_ON(sizeof(struct heap_zone) != 128);
 BUILD_BUG_ON(sizeof(struct page_info) != 16);   /* frame-table window capacity */
 #define PAGE_INFO_SHIFT 4                       /* log2(sizeof(struct page_info)) */
 BUILD_BUG_ON(sizeof(unsigned int) != 4);         /* pdx links, bitmaps */
@@ -63,8 +73,11 @@ BUILD_BUG_ON(MEMF_no_scrub >= (1u << _MEMF_bits));
 BUILD_BUG_ON(PGC_need_scrub < MEMF_no_scrub);         /* pending_flags: a shift up */
 BUILD_BUG_ON(NR_ZONES - 1 > PGC_zone_mask >> PGC_zone_shift);
 
-static spinlock_t heap_lock = SPIN_LOCK_UNLOCKED;
-static struct heap heaps[NR_HEAPS];
+/* The lock next to what it protects: one address for both (one literal on ARM). */
+static struct {
+    spinlock_t lock;
+    struct heap heaps[NR_HEAPS];
+} heap_state = { .lock = SPIN_LOCK_UNLOCKED };
 static bool heap_ready;              /* some memory was given to a heap */
 static bool xenheap_buffer = true;   /* test knob, see heap_set_xenheap_buffer */
 static unsigned int nr_buffer;       /* buffer pages withheld, and where */
@@ -110,7 +123,7 @@ static unsigned long heap_total(const struct heap *hp)
     unsigned long n = 0;
 
     for (unsigned int z = 0; z < NR_ZONES; z++)
-        n += hp->avail[z];
+        n += hp->zone[z].avail;
     return n;
 }
 
@@ -129,7 +142,7 @@ static void __noreturn __printf(3, 4) heap_misuse(const char *caller, mfn_t mfn,
     va_start(ap, fmt);
     fmt_vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    spin_unlock(&heap_lock);
+    spin_unlock(&heap_state.lock);
     panic("%s: page mfn 0x%lx (pa 0x%llx) %s", caller, mfn,
           (unsigned long long)mfn_to_paddr(mfn), why);
 }
@@ -194,22 +207,47 @@ static void check_poison(mfn_t mfn)
 #define cold_path __attribute__((cold, noinline))
 
 /* A free block is always on the list of its first frame's heap and zone. */
-static always_inline void list_add(struct heap *hp, unsigned int zone, unsigned int order,
-                                   unsigned long pdx)
+/*
+ * The hot list operations take the zone record and the frame table from
+ * their caller, which has them in registers already (on ARM the lock's
+ * memory clobber would otherwise make them reload frame_table); the zone
+ * number is only needed when the heap's zone bit changes.
+ */
+/*
+ * A zone record's address, computed once: GCC otherwise recomputes
+ * base + (zone << 7) at every use (x86 has no 128-byte scaled addressing).
+ */
+static always_inline struct heap_zone *zone_record(struct heap *hp, unsigned int zone)
 {
-    struct page_info *pg = pdx_to_page(pdx);
-    unsigned int *head = &hp->head[zone][order];
+    struct heap_zone *hz = &hp->zone[zone];
+
+    __asm__("" : "+r"(hz));
+    return hz;
+}
+
+static always_inline unsigned int zone_of(const struct heap *hp, const struct heap_zone *hz)
+{
+    return (unsigned int)(hz - hp->zone);
+}
+
+static always_inline void list_add(struct page_info *ft, struct heap *hp, struct heap_zone *hz,
+                                   unsigned int order, unsigned long pdx)
+{
+    struct page_info *pg = &ft[pdx];
+    unsigned int orders = hz->orders;
 
     pg->u.list.prev = PDX_NONE;
-    if (likely(hp->orders[zone] & (1u << order))) {
-        pg->u.list.next = *head;
-        frame_table[*head].u.list.prev = (unsigned int)pdx;
+    if (likely(orders & (1u << order))) {
+        unsigned int next = hz->head[order];
+
+        pg->u.list.next = next;
+        ft[next].u.list.prev = (unsigned int)pdx;
     } else {
         pg->u.list.next = PDX_NONE;
-        hp->orders[zone] |= 1u << order;
-        hp->zones |= 1u << zone;
+        hz->orders = orders | 1u << order;
+        hp->zones |= 1u << zone_of(hp, hz);
     }
-    *head = (unsigned int)pdx;
+    hz->head[order] = (unsigned int)pdx;
 }
 
 static always_inline void list_del(struct heap *hp, unsigned int zone, unsigned int order,
@@ -219,12 +257,12 @@ static always_inline void list_del(struct heap *hp, unsigned int zone, unsigned 
 
     if (prev == PDX_NONE) {
         if (next == PDX_NONE) {
-            hp->orders[zone] &= ~(1u << order);
-            if (!hp->orders[zone])
+            hp->zone[zone].orders &= ~(1u << order);
+            if (!hp->zone[zone].orders)
                 hp->zones &= ~(1u << zone);
             return;
         }
-        hp->head[zone][order] = next;
+        hp->zone[zone].head[order] = next;
     } else {
         frame_table[prev].u.list.next = next;
     }
@@ -266,19 +304,19 @@ static cold_path void merge_and_insert(unsigned long pdx, unsigned int order,
         if (!is_free_block(buddy, order) || mfn_zone(buddy_mfn) != zone)
             break;
 
-        list_del(&heaps[mfn_heap(buddy_mfn)], zone, order, buddy);
+        list_del(&heap_state.heaps[mfn_heap(buddy_mfn)], zone, order, buddy);
         if (buddy_mfn < mfn) {
             pdx_to_page(pdx)->count_info &= ~PGC_head;
             pdx = buddy_pdx;
             mfn = buddy_mfn;
-            hp = &heaps[mfn_heap(mfn)];
+            hp = &heap_state.heaps[mfn_heap(mfn)];
         } else {
             buddy->count_info &= ~PGC_head;
         }
         order++;
     }
     pdx_to_page(pdx)->order = order;
-    list_add(hp, zone, order, pdx);
+    list_add(frame_table, hp, &hp->zone[zone], order, pdx);
 }
 
 /*
@@ -286,14 +324,14 @@ static cold_path void merge_and_insert(unsigned long pdx, unsigned int order,
  * inline. The block's first page already records its order. Blocks of order
  * PDX_GROUP_SHIFT and up take the slow path.
  */
-static always_inline void insert_free_block(unsigned long pdx, unsigned int order,
-                                            unsigned int zone, struct heap *hp)
+static always_inline void insert_free_block(struct page_info *ft, unsigned long pdx,
+                                            unsigned int order, struct heap *hp,
+                                            struct heap_zone *hz)
 {
-    if (likely(order < PDX_GROUP_SHIFT) &&
-        !is_free_block(pdx_to_page(pdx ^ (1UL << order)), order))
-        list_add(hp, zone, order, pdx);
+    if (likely(order < PDX_GROUP_SHIFT) && !is_free_block(&ft[pdx ^ (1UL << order)], order))
+        list_add(ft, hp, hz, order, pdx);
     else
-        merge_and_insert(pdx, order, zone, hp);
+        merge_and_insert(pdx, order, zone_of(hp, hz), hp);
 }
 
 /* --- giving memory to the heaps at boot ---------------------------------- */
@@ -310,7 +348,7 @@ static void init_heap_pages(mfn_t start, mfn_t end)
     if (start == 0)
         start = 1;
 
-    spin_lock(&heap_lock);
+    spin_lock(&heap_state.lock);
     while (start < end) {
         unsigned int order = min(min((unsigned int)__builtin_ctzl(start), (unsigned int)MAX_ORDER),
                                  fls_ul(end - start) - 1);
@@ -321,7 +359,7 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         struct heap *hp;
 
         if (!mfn_valid(start) || !mfn_valid(last)) {
-            spin_unlock(&heap_lock);
+            spin_unlock(&heap_state.lock);
             panic("heap: frames 0x%lx-0x%lx (pa 0x%llx) have no page_info", start, last,
                   (unsigned long long)mfn_to_paddr(start));
         }
@@ -333,13 +371,13 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         }
         pg->count_info |= PGC_head;
         pg->order = order;
-        hp = &heaps[mfn_heap(start)];
-        hp->avail[zone] += n;
-        insert_free_block(page_to_pdx(pg), order, zone, hp);
+        hp = &heap_state.heaps[mfn_heap(start)];
+        hp->zone[zone].avail += n;
+        insert_free_block(frame_table, page_to_pdx(pg), order, hp, &hp->zone[zone]);
         start += n;
     }
     heap_ready = true;
-    spin_unlock(&heap_lock);
+    spin_unlock(&heap_state.lock);
 }
 
 static void withhold_buffer_page(mfn_t mfn)
@@ -435,6 +473,7 @@ static cold_path void split_block(unsigned int zone, unsigned long pdx, unsigned
 
     while (j > order) {
         struct page_info *upper;
+        struct heap *hp;
 
         j--;
         upper = pdx_to_page(pdx + (1UL << j));
@@ -442,7 +481,8 @@ static cold_path void split_block(unsigned int zone, unsigned long pdx, unsigned
         upper->order = j;
         /* The list of the upper half's own heap (the same one, unless the
          * buffer pages were disabled and this block straddles). */
-        list_add(&heaps[mfn_heap(mfn + (1UL << j))], zone, j, pdx + (1UL << j));
+        hp = &heap_state.heaps[mfn_heap(mfn + (1UL << j))];
+        list_add(frame_table, hp, &hp->zone[zone], j, pdx + (1UL << j));
     }
 }
 
@@ -506,20 +546,21 @@ static always_inline unsigned int inuse_state(unsigned int heap)
 }
 
 /* Takes the first block off list (zone, order), which is not empty. */
-static always_inline struct page_info *list_pop(struct heap *hp, unsigned int zone,
-                                                unsigned int order)
+static always_inline struct page_info *list_pop(struct page_info *ft, struct heap *hp,
+                                                struct heap_zone *hz, unsigned int order)
 {
-    unsigned int pdx = hp->head[zone][order];
-    struct page_info *pg = pdx_to_page(pdx);
+    struct page_info *pg = &ft[hz->head[order]];
     unsigned int next = pg->u.list.next;
 
     if (likely(next != PDX_NONE)) {
-        hp->head[zone][order] = next;
-        frame_table[next].u.list.prev = PDX_NONE;
+        hz->head[order] = next;
+        ft[next].u.list.prev = PDX_NONE;
     } else {
-        hp->orders[zone] &= ~(1u << order);
-        if (!hp->orders[zone])
-            hp->zones &= ~(1u << zone);
+        unsigned int orders = hz->orders & ~(1u << order);
+
+        hz->orders = orders;
+        if (!orders)
+            hp->zones &= ~(1u << zone_of(hp, hz));
     }
     return pg;
 }
@@ -531,7 +572,7 @@ static always_inline struct page_info *list_pop(struct heap *hp, unsigned int zo
 static always_inline unsigned int take_pages(struct page_info *pg, unsigned int order,
                                              unsigned int heap, unsigned int pending)
 {
-    unsigned int c = pg->count_info, dirty = c & pending;
+    unsigned int c = pg->count_info, dirty;
     /* Every page of an aligned block is in its first page's zone. */
     unsigned int tail = (c & PGC_zone_mask) | inuse_state(heap);
 
@@ -541,8 +582,10 @@ static always_inline unsigned int take_pages(struct page_info *pg, unsigned int 
             heap_misuse("alloc_heap_pages", page_to_mfn(&pg[i]), "is on a free list but "
                         "its state is %u: heap corrupted", page_state(&pg[i]));
 #endif
-    pg->count_info = tail | PGC_head | dirty;
+    c = (c & (PGC_zone_mask | pending)) | inuse_state(heap) | PGC_head;
+    pg->count_info = c;
     pg->u.owner = NULL;
+    dirty = c & pending;
     if (!pending) {
         set_tails(pg, 1UL << order, tail, true);     /* nothing to keep: stores only */
         return 0;
@@ -566,33 +609,33 @@ static __attribute__((noinline)) struct page_info *
 alloc_heap_pages_locked(unsigned int heap, unsigned int order,
                         unsigned int memflags)
 {
-    struct heap *hp = &heaps[heap];
+    struct heap *hp = &heap_state.heaps[heap];
     unsigned int allowed = likely(memflags < (1u << _MEMF_bits)) ? ~0u : zones_below(memflags);
     unsigned int zones, orders, zone, j, dirty;
     struct page_info *pg;
 
     if (unlikely(order > MAX_ORDER)) {
-        spin_unlock(&heap_lock);
+        spin_unlock(&heap_state.lock);
         return NULL;
     }
     for (zones = hp->zones & allowed;; zones &= ~(1u << zone)) {
         if (unlikely(!zones)) {
-            spin_unlock(&heap_lock);
+            spin_unlock(&heap_state.lock);
             return NULL;
         }
         zone = 31u - (unsigned int)__builtin_clz(zones);
-        orders = hp->orders[zone] >> order;
+        orders = hp->zone[zone].orders >> order;
         if (likely(orders))
             break;
     }
     j = order + (unsigned int)__builtin_ctz(orders);
-    pg = list_pop(hp, zone, j);
+    pg = list_pop(frame_table, hp, &hp->zone[zone], j);
     if (j > order)
         split_block(zone, page_to_pdx(pg), j, order);
-    hp->avail[zone] -= 1UL << order;
+    hp->zone[zone].avail -= 1UL << order;
     pg->order = order;
     dirty = take_pages(pg, order, heap, pending_flags(memflags));
-    spin_unlock(&heap_lock);
+    spin_unlock(&heap_state.lock);
 
     if (unlikely(dirty))
         prepare_pages(pg, 1UL << order, memflags);
@@ -606,20 +649,21 @@ alloc_heap_pages_locked(unsigned int heap, unsigned int order,
 static always_inline struct page_info *alloc_heap_pages(unsigned int heap, unsigned int order,
                                                         unsigned int memflags)
 {
-    struct heap *hp = &heaps[heap];
-    unsigned int zones, zone, dirty;
+    struct heap *hp = &heap_state.heaps[heap];
+    struct heap_zone *hz;
+    unsigned int dirty;
     struct page_info *pg;
 
-    spin_lock(&heap_lock);
-    zones = hp->zones;
+    spin_lock(&heap_state.lock);
     /* The highest zone with free memory; zone 0 (never filled) when there is none. */
-    zone = 31u - (unsigned int)__builtin_clz(zones | 1);
-    /* One exit: GCC predicts an early return as the unlikely path. */
-    if (likely(!order && memflags < (1u << _MEMF_bits) && (hp->orders[zone] & 1))) {
-        pg = list_pop(hp, zone, 0);     /* its order is 0 already */
-        hp->avail[zone]--;
+    hz = zone_record(hp, 31u - (unsigned int)__builtin_clz(hp->zones | 1));
+    /* Order 0 and no zone limit in one test. One exit: GCC predicts an early
+     * return as the unlikely path. */
+    if (likely(!(order | memflags >> _MEMF_bits) && (hz->orders & 1))) {
+        pg = list_pop(frame_table, hp, hz, 0);     /* its order is 0 already */
+        hz->avail--;
         dirty = take_pages(pg, 0, heap, pending_flags(memflags));
-        spin_unlock(&heap_lock);
+        spin_unlock(&heap_state.lock);
         if (unlikely(dirty))
             prepare_pages(pg, 1, memflags);
     } else {
@@ -645,7 +689,7 @@ static cold_path __noreturn void bad_free(const struct page_info *pg, unsigned l
     mfn_t mfn = pdx_to_mfn(pdx);
 
     if (order > MAX_ORDER) {
-        spin_unlock(&heap_lock);
+        spin_unlock(&heap_state.lock);
         panic("%s: order %u is above MAX_ORDER (%u)", caller, order, MAX_ORDER);
     }
     switch (c & PGC_state_mask) {
@@ -675,11 +719,12 @@ static always_inline unsigned long ror_ul(unsigned long x, unsigned int k)
 }
 
 /* The pdx of a page_info a caller gives back, which must be in the frame table. */
-static always_inline unsigned long checked_page_pdx(const struct page_info *pg,
+static always_inline unsigned long checked_page_pdx(const struct page_info *ft,
+                                                    const struct page_info *pg,
                                                     const char *caller)
 {
     /* Alignment and range in one compare. */
-    unsigned long pdx = ror_ul((uintptr_t)pg - (uintptr_t)frame_table, PAGE_INFO_SHIFT);
+    unsigned long pdx = ror_ul((uintptr_t)pg - (uintptr_t)ft, PAGE_INFO_SHIFT);
 
     if (unlikely(pdx >= max_pdx))
         bad_free_pointer(pg, caller);
@@ -697,20 +742,23 @@ static always_inline unsigned long checked_page_pdx(const struct page_info *pg,
  * this heap. A block that passes lies inside the frame table (its order is
  * the one it was allocated with).
  */
-static always_inline struct domain *__free_heap_pages(unsigned long pdx, unsigned int order,
-                                                      unsigned int heap, bool scrub,
-                                                      const char *caller)
+static always_inline struct domain *__free_heap_pages(struct page_info *ft, unsigned long pdx,
+                                                      unsigned int order, unsigned int heap,
+                                                      bool scrub, const char *caller)
 {
-    struct page_info *pg = pdx_to_page(pdx);
+    struct page_info *pg = &ft[pdx];
+    struct heap *hp = &heap_state.heaps[heap];
+    struct heap_zone *hz;
     struct domain *owner;
-    unsigned int c, flags, zone, tail;
+    unsigned int c, flags, tail;
     unsigned long n;
 
-    spin_lock(&heap_lock);
+    spin_lock(&heap_state.lock);
     c = pg->count_info;
-    /* State, head and heap in one compare (PGC_xen_heap: see take_pages). */
-    if (unlikely((c & (PGC_state_mask | PGC_head | PGC_xen_heap)) !=
-                 (inuse_state(heap) | PGC_head) || pg->order != order))
+    /* State, head and heap in one compare (PGC_xen_heap: see take_pages), and
+     * the order; '|' rather than '||': one branch. */
+    if (unlikely(((c & (PGC_state_mask | PGC_head | PGC_xen_heap)) ^
+                  (inuse_state(heap) | PGC_head)) | (pg->order ^ order)))
         bad_free(pg, pdx, order, heap, caller);
     n = 1UL << order;
 #ifdef CONFIG_DEBUG
@@ -729,10 +777,10 @@ static always_inline struct domain *__free_heap_pages(unsigned long pdx, unsigne
     tail = (c & PGC_zone_mask) | PGS_free | flags;
     pg->count_info = tail | PGC_head;
     set_tails(pg, n, tail, false);
-    zone = c >> PGC_zone_shift;
-    heaps[heap].avail[zone] += n;
-    insert_free_block(pdx, order, zone, &heaps[heap]);
-    spin_unlock(&heap_lock);
+    hz = zone_record(hp, c >> PGC_zone_shift);
+    hz->avail += n;
+    insert_free_block(ft, pdx, order, hp, hz);
+    spin_unlock(&heap_state.lock);
     return owner;
 }
 
@@ -740,18 +788,20 @@ static __attribute__((noinline)) struct domain *
 free_heap_pages_any(unsigned long pdx, unsigned int order, unsigned int heap, bool scrub,
                     const char *caller)
 {
-    return __free_heap_pages(pdx, order, heap, scrub, caller);
+    return __free_heap_pages(frame_table, pdx, order, heap, scrub, caller);
 }
 
 /*
  * Order 0 inline, where the order is a constant; larger blocks out of line,
- * so that their loops do not cost the common case registers.
+ * so that their loops do not cost the common case registers. ft is
+ * frame_table, which the caller may have loaded already (it does not change
+ * while the heap is in use).
  */
-static always_inline struct domain *free_heap_pages(unsigned long pdx, unsigned int order,
-                                                    unsigned int heap, bool scrub,
-                                                    const char *caller)
+static always_inline struct domain *free_heap_pages(struct page_info *ft, unsigned long pdx,
+                                                    unsigned int order, unsigned int heap,
+                                                    bool scrub, const char *caller)
 {
-    return likely(order == 0) ? __free_heap_pages(pdx, 0, heap, scrub, caller)
+    return likely(order == 0) ? __free_heap_pages(ft, pdx, 0, heap, scrub, caller)
                               : free_heap_pages_any(pdx, order, heap, scrub, caller);
 }
 
@@ -781,7 +831,8 @@ void free_xenheap_pages(void *v, unsigned int order)
         return;
     if (unlikely(idx >= xenheap_pdx_end - xenheap_pdx_start))
         panic("free_xenheap_pages: %p is not the address of a xenheap page", v);
-    free_heap_pages(xenheap_pdx_start + idx, order, HEAP_XEN, false, "free_xenheap_pages");
+    free_heap_pages(frame_table, xenheap_pdx_start + idx, order, HEAP_XEN, false,
+                    "free_xenheap_pages");
 }
 
 /* Gives new pages to d; if d refuses them, they go back, untouched. */
@@ -790,7 +841,7 @@ static cold_path struct page_info *assign_new_pages(struct domain *d, struct pag
 {
     if (assign_pages(d, pg, order) == 0)
         return pg;
-    free_heap_pages(page_to_pdx(pg), order, HEAP_DOM, true, "alloc_domheap_pages");
+    free_heap_pages(frame_table, page_to_pdx(pg), order, HEAP_DOM, true, "alloc_domheap_pages");
     return NULL;
 }
 
@@ -806,8 +857,9 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
 
 void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
-    struct domain *owner = free_heap_pages(checked_page_pdx(pg, "free_domheap_pages"), order,
-                                           HEAP_DOM, true, "free_domheap_pages");
+    struct page_info *ft = frame_table;
+    struct domain *owner = free_heap_pages(ft, checked_page_pdx(ft, pg, "free_domheap_pages"),
+                                           order, HEAP_DOM, true, "free_domheap_pages");
 
     if (owner)
         domain_adjust_tot_pages(owner, -(long)(1UL << order));
@@ -817,9 +869,9 @@ unsigned long avail_xenheap_pages(void)
 {
     unsigned long n;
 
-    spin_lock(&heap_lock);
-    n = heap_total(&heaps[HEAP_XEN]);
-    spin_unlock(&heap_lock);
+    spin_lock(&heap_state.lock);
+    n = heap_total(&heap_state.heaps[HEAP_XEN]);
+    spin_unlock(&heap_state.lock);
     return n;
 }
 
@@ -827,9 +879,9 @@ unsigned long avail_domheap_pages(void)
 {
     unsigned long n;
 
-    spin_lock(&heap_lock);
-    n = heap_total(&heaps[HEAP_DOM]);
-    spin_unlock(&heap_lock);
+    spin_lock(&heap_state.lock);
+    n = heap_total(&heap_state.heaps[HEAP_DOM]);
+    spin_unlock(&heap_state.lock);
     return n;
 }
 
@@ -837,9 +889,9 @@ unsigned long heap_free_pages(void)
 {
     unsigned long n;
 
-    spin_lock(&heap_lock);
-    n = heap_total(&heaps[HEAP_XEN]) + heap_total(&heaps[HEAP_DOM]);
-    spin_unlock(&heap_lock);
+    spin_lock(&heap_state.lock);
+    n = heap_total(&heap_state.heaps[HEAP_XEN]) + heap_total(&heap_state.heaps[HEAP_DOM]);
+    spin_unlock(&heap_state.lock);
     return n;
 }
 
@@ -854,7 +906,7 @@ bool selftest_balance_sample(unsigned long *value)
 
 bool heap_lock_is_held(void)
 {
-    return spin_is_locked(&heap_lock);
+    return spin_is_locked(&heap_state.lock);
 }
 
 void heap_set_xenheap_buffer(bool enabled)
@@ -864,8 +916,8 @@ void heap_set_xenheap_buffer(bool enabled)
 
 void heap_reset(void)
 {
-    spin_lock_init(&heap_lock);
-    memset(heaps, 0, sizeof(heaps));
+    spin_lock_init(&heap_state.lock);
+    memset(heap_state.heaps, 0, sizeof(heap_state.heaps));
     heap_ready = false;
     nr_buffer = 0;
     xenheap_pdx_start = xenheap_pdx_end = 0;
@@ -907,7 +959,7 @@ static bool straddles_xenheap(mfn_t mfn, mfn_t last)
 static unsigned long check_list(struct check *ck, unsigned int h, unsigned int z,
                                 unsigned int o)
 {
-    unsigned int prev = PDX_NONE, pdx = heaps[h].head[z][o];
+    unsigned int prev = PDX_NONE, pdx = heap_state.heaps[h].zone[z].head[o];
     unsigned long n = 1UL << o, pages = 0, steps = 0;
 
     while (pdx != PDX_NONE) {
@@ -980,10 +1032,10 @@ static void check_lists(struct check *ck)
 {
     for (unsigned int h = 0; h < NR_HEAPS; h++) {
         for (unsigned int z = 0; z < NR_ZONES; z++) {
-            unsigned int orders = heaps[h].orders[z];
+            unsigned int orders = heap_state.heaps[h].zone[z].orders;
             unsigned long pages = 0;
 
-            if ((orders != 0) != ((heaps[h].zones >> z) & 1))
+            if ((orders != 0) != ((heap_state.heaps[h].zones >> z) & 1))
                 problem(ck, HEAP_BAD_COUNTERS, "%s zone %u: zone bit disagrees with its "
                         "order bits 0x%x", heap_name[h], z, orders);
             if (orders >> (MAX_ORDER + 1))
@@ -992,9 +1044,9 @@ static void check_lists(struct check *ck)
             for (unsigned int o = 0; o <= MAX_ORDER; o++)
                 if (orders & (1u << o))
                     pages += check_list(ck, h, z, o);
-            if (pages != heaps[h].avail[z])
+            if (pages != heap_state.heaps[h].zone[z].avail)
                 problem(ck, HEAP_BAD_COUNTERS, "%s zone %u: %lu free pages listed, counter "
-                        "says %lu", heap_name[h], z, pages, heaps[h].avail[z]);
+                        "says %lu", heap_name[h], z, pages, heap_state.heaps[h].zone[z].avail);
         }
     }
 }
@@ -1094,9 +1146,9 @@ static void check_pages(struct check *ck)
     if (free_end > max_pdx || used_end > max_pdx)
         problem(ck, HEAP_BAD_STATE, "a block runs past the end of the frame table");
     for (unsigned int h = 0; h < NR_HEAPS; h++)
-        if (free_pages[h] != heap_total(&heaps[h]))
+        if (free_pages[h] != heap_total(&heap_state.heaps[h]))
             problem(ck, HEAP_BAD_COUNTERS, "%lu free %s pages in the frame table, counters "
-                    "say %lu", free_pages[h], heap_name[h], heap_total(&heaps[h]));
+                    "say %lu", free_pages[h], heap_name[h], heap_total(&heap_state.heaps[h]));
 }
 
 static void check_buffer_and_frametable(struct check *ck)
@@ -1133,11 +1185,11 @@ unsigned int heap_check(void)
 
     if (!frame_table)
         return 0;
-    spin_lock(&heap_lock);
+    spin_lock(&heap_state.lock);
     check_lists(&ck);
     check_pages(&ck);
     check_buffer_and_frametable(&ck);
-    spin_unlock(&heap_lock);
+    spin_unlock(&heap_state.lock);
     if (ck.reported > HEAP_CHECK_MAX_REPORTS)
         printk("heap_check: %u more problems not shown\n", ck.reported - HEAP_CHECK_MAX_REPORTS);
     return ck.bad;
