@@ -282,10 +282,12 @@ static always_inline bool is_free_block(const struct page_info *pg, unsigned int
  * free list, first merging it with its buddy for as long as the buddy is a
  * free block of the same order in the same zone. Every page of the block is
  * already PGS_free, the first with PGC_head. Note what is not checked:
- * which heap the buddy is in.
+ * which heap the buddy is in. Returns owner, unchanged: a freeing caller
+ * then keeps nothing live across the call.
  */
-static cold_path void merge_and_insert(unsigned long pdx, unsigned int order,
-                                       unsigned int zone, struct heap *hp)
+static cold_path struct domain *merge_and_insert(unsigned long pdx, unsigned int order,
+                                                 unsigned int zone, struct heap *hp,
+                                                 struct domain *owner)
 {
     mfn_t mfn = pdx_to_mfn(pdx);
 
@@ -317,6 +319,7 @@ static cold_path void merge_and_insert(unsigned long pdx, unsigned int order,
     }
     pdx_to_page(pdx)->order = order;
     list_add(frame_table, hp, &hp->zone[zone], order, pdx);
+    return owner;
 }
 
 /*
@@ -324,14 +327,16 @@ static cold_path void merge_and_insert(unsigned long pdx, unsigned int order,
  * inline. The block's first page already records its order. Blocks of order
  * PDX_GROUP_SHIFT and up take the slow path.
  */
-static always_inline void insert_free_block(struct page_info *ft, unsigned long pdx,
-                                            unsigned int order, struct heap *hp,
-                                            struct heap_zone *hz)
+static always_inline struct domain *insert_free_block(struct page_info *ft, unsigned long pdx,
+                                                      unsigned int order, struct heap *hp,
+                                                      struct heap_zone *hz,
+                                                      struct domain *owner)
 {
-    if (likely(order < PDX_GROUP_SHIFT) && !is_free_block(&ft[pdx ^ (1UL << order)], order))
+    if (likely(order < PDX_GROUP_SHIFT) && !is_free_block(&ft[pdx ^ (1UL << order)], order)) {
         list_add(ft, hp, hz, order, pdx);
-    else
-        merge_and_insert(pdx, order, zone_of(hp, hz), hp);
+        return owner;
+    }
+    return merge_and_insert(pdx, order, zone_of(hp, hz), hp, owner);
 }
 
 /* --- giving memory to the heaps at boot ---------------------------------- */
@@ -373,7 +378,7 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         pg->order = order;
         hp = &heap_state.heaps[mfn_heap(start)];
         hp->zone[zone].avail += n;
-        insert_free_block(frame_table, page_to_pdx(pg), order, hp, &hp->zone[zone]);
+        insert_free_block(frame_table, page_to_pdx(pg), order, hp, &hp->zone[zone], NULL);
         start += n;
     }
     heap_ready = true;
@@ -447,8 +452,10 @@ void init_domheap_pages(paddr_t ps, paddr_t pe)
  * read count_info concurrently.
  */
 /* Not cold: GCC would then treat the fast allocation path that calls it as cold. */
-static __attribute__((noinline)) void prepare_pages(struct page_info *pg, unsigned long n,
-                                                    unsigned int memflags)
+/* Returns pg: the caller then keeps nothing live across the call. */
+static __attribute__((noinline)) struct page_info *prepare_pages(struct page_info *pg,
+                                                                 unsigned long n,
+                                                                 unsigned int memflags)
 {
     mfn_t mfn = page_to_mfn(pg);
 
@@ -463,6 +470,7 @@ static __attribute__((noinline)) void prepare_pages(struct page_info *pg, unsign
             scrub_frame(mfn + i);
         __atomic_and_fetch(&pg[i].count_info, ~flags, __ATOMIC_RELAXED);
     }
+    return pg;
 }
 
 /* Gives back the upper halves of the block at pdx, from order j down to order. */
@@ -503,10 +511,14 @@ static always_inline unsigned int zones_below(unsigned int memflags)
  * The flags whose work is still to do: MEMF_no_scrub drops the scrub.
  * Release builds never poison, so with MEMF_no_scrub nothing is pending.
  */
+static always_inline unsigned int dropped_flags(unsigned int memflags)
+{
+    return (memflags & MEMF_no_scrub) * (PGC_need_scrub / MEMF_no_scrub);
+}
+
 static always_inline unsigned int pending_flags(unsigned int memflags)
 {
-    return (POISON_FREED_PAGES ? PGC_poisoned : 0) |
-           (PGC_need_scrub ^ (memflags & MEMF_no_scrub) * (PGC_need_scrub / MEMF_no_scrub));
+    return (POISON_FREED_PAGES ? PGC_poisoned : 0) | (PGC_need_scrub ^ dropped_flags(memflags));
 }
 
 /*
@@ -570,8 +582,9 @@ static always_inline struct page_info *list_pop(struct page_info *ft, struct hea
  * (their work is done by prepare_pages). Returns the pending flags found.
  */
 static always_inline unsigned int take_pages(struct page_info *pg, unsigned int order,
-                                             unsigned int heap, unsigned int pending)
+                                             unsigned int heap, unsigned int memflags)
 {
+    unsigned int pending = pending_flags(memflags);
     unsigned int c = pg->count_info, dirty;
     /* Every page of an aligned block is in its first page's zone. */
     unsigned int tail = (c & PGC_zone_mask) | inuse_state(heap);
@@ -582,10 +595,17 @@ static always_inline unsigned int take_pages(struct page_info *pg, unsigned int 
             heap_misuse("alloc_heap_pages", page_to_mfn(&pg[i]), "is on a free list but "
                         "its state is %u: heap corrupted", page_state(&pg[i]));
 #endif
-    c = (c & (PGC_zone_mask | pending)) | inuse_state(heap) | PGC_head;
+    /*
+     * The head of a free block carries its zone, PGC_head and its pending
+     * flags, nothing else (PGC_listed only while heap_check holds the lock;
+     * PGC_xen_heap never on a free page, which heap_check verifies): the
+     * new state is the old one with the free state and the dropped flags
+     * cleared, and only flags still pending can remain.
+     */
+    c = (c & ~(PGC_state_mask | dropped_flags(memflags))) | inuse_state(heap) | PGC_head;
     pg->count_info = c;
     pg->u.owner = NULL;
-    dirty = c & pending;
+    dirty = c & (PGC_need_scrub | PGC_poisoned);
     if (!pending) {
         set_tails(pg, 1UL << order, tail, true);     /* nothing to keep: stores only */
         return 0;
@@ -634,41 +654,32 @@ alloc_heap_pages_locked(unsigned int heap, unsigned int order,
         split_block(zone, page_to_pdx(pg), j, order);
     hp->zone[zone].avail -= 1UL << order;
     pg->order = order;
-    dirty = take_pages(pg, order, heap, pending_flags(memflags));
+    dirty = take_pages(pg, order, heap, memflags);
     spin_unlock(&heap_state.lock);
 
     if (unlikely(dirty))
-        prepare_pages(pg, 1UL << order, memflags);
+        pg = prepare_pages(pg, 1UL << order, memflags);
     return pg;
 }
 
 /*
- * The common case inline: one page, from any zone, when the highest zone
- * with free memory has a free page (the block the general rule picks).
+ * The common case, inline in the API functions: one page, from any zone,
+ * when the highest zone with free memory has a free page (the block the
+ * general rule picks). With the heap lock held; NULL (lock still held)
+ * when the request is not that case.
  */
-static always_inline struct page_info *alloc_heap_pages(unsigned int heap, unsigned int order,
-                                                        unsigned int memflags)
+static always_inline struct page_info *take_first_page(struct heap *hp, unsigned int order,
+                                                       unsigned int memflags)
 {
-    struct heap *hp = &heap_state.heaps[heap];
-    struct heap_zone *hz;
-    unsigned int dirty;
+    /* The highest zone with free memory; zone 0 (never filled) when there is none. */
+    struct heap_zone *hz = zone_record(hp, 31u - (unsigned int)__builtin_clz(hp->zones | 1));
     struct page_info *pg;
 
-    spin_lock(&heap_state.lock);
-    /* The highest zone with free memory; zone 0 (never filled) when there is none. */
-    hz = zone_record(hp, 31u - (unsigned int)__builtin_clz(hp->zones | 1));
-    /* Order 0 and no zone limit in one test. One exit: GCC predicts an early
-     * return as the unlikely path. */
-    if (likely(!(order | memflags >> _MEMF_bits) && (hz->orders & 1))) {
-        pg = list_pop(frame_table, hp, hz, 0);     /* its order is 0 already */
-        hz->avail--;
-        dirty = take_pages(pg, 0, heap, pending_flags(memflags));
-        spin_unlock(&heap_state.lock);
-        if (unlikely(dirty))
-            prepare_pages(pg, 1, memflags);
-    } else {
-        pg = alloc_heap_pages_locked(heap, order, memflags);
-    }
+    /* Order 0 and no zone limit in one test. */
+    if (unlikely((order | memflags >> _MEMF_bits) || !(hz->orders & 1)))
+        return NULL;
+    pg = list_pop(frame_table, hp, hz, 0);     /* its order is 0 already */
+    hz->avail--;
     return pg;
 }
 
@@ -779,7 +790,7 @@ static always_inline struct domain *__free_heap_pages(struct page_info *ft, unsi
     set_tails(pg, n, tail, false);
     hz = zone_record(hp, c >> PGC_zone_shift);
     hz->avail += n;
-    insert_free_block(ft, pdx, order, hp, hz);
+    owner = insert_free_block(ft, pdx, order, hp, hz, owner);
     spin_unlock(&heap_state.lock);
     return owner;
 }
@@ -812,14 +823,34 @@ static always_inline struct domain *free_heap_pages(struct page_info *ft, unsign
  * all RAM, so its PDX groups are adjacent): pdx and address translate by an
  * offset and a shift, without the group tables.
  */
-void *alloc_xenheap_pages(unsigned int order, unsigned int memflags)
+static always_inline void *xenheap_page_virt(const struct page_info *pg)
 {
-    struct page_info *pg = alloc_heap_pages(HEAP_XEN, order, memflags);
-
-    if (!pg)
-        return NULL;
     return (void *)(xenheap_virt_start +
                     ((vaddr_t)(page_to_pdx(pg) - xenheap_pdx_start) << PAGE_SHIFT));
+}
+
+static __attribute__((noinline)) void *alloc_xenheap_locked(unsigned int order,
+                                                            unsigned int memflags)
+{
+    struct page_info *pg = alloc_heap_pages_locked(HEAP_XEN, order, memflags);
+
+    return pg ? xenheap_page_virt(pg) : NULL;
+}
+
+void *alloc_xenheap_pages(unsigned int order, unsigned int memflags)
+{
+    struct page_info *pg;
+    unsigned int dirty;
+
+    spin_lock(&heap_state.lock);
+    pg = take_first_page(&heap_state.heaps[HEAP_XEN], order, memflags);
+    if (unlikely(!pg))
+        return alloc_xenheap_locked(order, memflags);
+    dirty = take_pages(pg, 0, HEAP_XEN, memflags);
+    spin_unlock(&heap_state.lock);
+    if (unlikely(dirty))
+        pg = prepare_pages(pg, 1, memflags);
+    return xenheap_page_virt(pg);
 }
 
 void free_xenheap_pages(void *v, unsigned int order)
@@ -845,24 +876,69 @@ static cold_path struct page_info *assign_new_pages(struct domain *d, struct pag
     return NULL;
 }
 
-struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
-                                      unsigned int memflags)
+/*
+ * What the order-0 fast path leaves to others runs in these, reached by tail
+ * calls: the fast path then keeps nothing live across a call, and saves no
+ * registers on entry.
+ */
+static __attribute__((noinline)) struct page_info *
+alloc_domheap_locked(struct domain *d, unsigned int order, unsigned int memflags)
 {
-    struct page_info *pg = alloc_heap_pages(HEAP_DOM, order, memflags);
+    struct page_info *pg = alloc_heap_pages_locked(HEAP_DOM, order, memflags);
 
     if (d && pg)
         return assign_new_pages(d, pg, order);
     return pg;
 }
 
-void free_domheap_pages(struct page_info *pg, unsigned int order)
+static __attribute__((noinline)) struct page_info *
+finish_domheap_page(struct domain *d, struct page_info *pg, unsigned int memflags)
 {
-    struct page_info *ft = frame_table;
-    struct domain *owner = free_heap_pages(ft, checked_page_pdx(ft, pg, "free_domheap_pages"),
-                                           order, HEAP_DOM, true, "free_domheap_pages");
+    pg = prepare_pages(pg, 1, memflags);    /* nothing to do if no flag is pending */
+    return d ? assign_new_pages(d, pg, 0) : pg;
+}
+
+struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
+                                      unsigned int memflags)
+{
+    struct page_info *pg;
+
+    spin_lock(&heap_state.lock);
+    pg = take_first_page(&heap_state.heaps[HEAP_DOM], order, memflags);
+    if (unlikely(!pg))
+        return alloc_domheap_locked(d, order, memflags);
+    /* One test for both the pending work and the owner. */
+    if (unlikely(take_pages(pg, 0, HEAP_DOM, memflags) | (d != NULL))) {
+        spin_unlock(&heap_state.lock);
+        return finish_domheap_page(d, pg, memflags);
+    }
+    spin_unlock(&heap_state.lock);
+    return pg;
+}
+
+/* Larger blocks: here, so that order 0 keeps nothing live across a call. */
+static __attribute__((noinline)) void free_domheap_block(unsigned long pdx, unsigned int order)
+{
+    struct domain *owner = free_heap_pages_any(pdx, order, HEAP_DOM, true,
+                                               "free_domheap_pages");
 
     if (owner)
         domain_adjust_tot_pages(owner, -(long)(1UL << order));
+}
+
+void free_domheap_pages(struct page_info *pg, unsigned int order)
+{
+    struct page_info *ft = frame_table;
+    unsigned long pdx = checked_page_pdx(ft, pg, "free_domheap_pages");
+    struct domain *owner;
+
+    if (unlikely(order)) {
+        free_domheap_block(pdx, order);
+        return;
+    }
+    owner = __free_heap_pages(ft, pdx, 0, HEAP_DOM, true, "free_domheap_pages");
+    if (owner)
+        domain_adjust_tot_pages(owner, -1);
 }
 
 unsigned long avail_xenheap_pages(void)
