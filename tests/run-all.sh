@@ -90,6 +90,15 @@ check_ktap "host selftest" "$LOGS/host.log" $?
 echo "== dtbinfo host tool"
 tests/dtbinfo-check.sh "$LOGS" && pass "dtbinfo" || fail "dtbinfo" "see $LOGS/dtbinfo.log" "$LOGS/dtbinfo.log"
 
+echo "== set-up"
+# A LIBFDT_DIR that holds no libfdt must be named in a clear message, not fail obscurely.
+if ! make --no-print-directory LIBFDT_DIR="$LOGS/no-libfdt" image >"$LOGS/libfdt-dir.log" 2>&1 &&
+   grep -q "LIBFDT_DIR=$LOGS/no-libfdt has no include/libfdt.h" "$LOGS/libfdt-dir.log"; then
+    pass "a LIBFDT_DIR without libfdt is refused with a message naming it"
+else
+    fail "LIBFDT_DIR" "no clear refusal" "$LOGS/libfdt-dir.log"
+fi
+
 echo "== gdb attached to QEMU's stub (make debug)"
 tests/gdb-check.sh "$LOGS" && pass "gdb: symbols and breakpoints before and after the MMU is on" ||
     fail "gdb" "see $LOGS/gdb.log" "$LOGS/gdb.log"
