@@ -247,7 +247,10 @@ static int check_blob(struct parser *p, size_t avail)
                     avail);
     magic = be32(p->fdt);
     if (magic != FDT_MAGIC)
-        return fail(p, "bad magic 0x%08x (expected 0x%08x)", magic, FDT_MAGIC);
+        return fail(p, magic == 0 ? "no device tree: bad magic 0x%08x (expected 0x%08x), the "
+                                    "memory there reads as zeros"
+                                  : "bad magic 0x%08x (expected 0x%08x)",
+                    magic, FDT_MAGIC);
     /* fdt_check_header reads the whole header: make sure it is there. */
     if (avail < sizeof(struct fdt_header))
         return fail(p, "truncated: only %zu bytes available, the header alone is %zu",

@@ -167,6 +167,10 @@ printf 'XXXX' | dd of="$LOGS/bad-magic.dtb" bs=1 count=4 2>/dev/null
 tail -c +5 "$good" >>"$LOGS/bad-magic.dtb"
 expect_boot dtb-bad-magic 512M "" "$LOGS/bad-magic.dtb" "" 1 \
     "device tree at 0x40000000: bad magic 0x58585858" "cannot continue"
+# No tree at all: the memory where one should be holds zeros.
+head -c 65536 /dev/zero >"$LOGS/missing.dtb"
+expect_boot dtb-missing 512M "" "$LOGS/missing.dtb" "" 1 \
+    "device tree at 0x40000000: no device tree: bad magic 0x00000000" "cannot continue"
 # Cut in the middle of the structure block, header left as it was: what
 # follows the cut reads as zeros, which is no valid structure token.
 head -c 2048 "$good" >"$LOGS/cut.dtb"
