@@ -602,13 +602,15 @@ static always_inline unsigned int take_pages(struct page_info *pg, unsigned int 
      * new state is the old one with the free state and the dropped flags
      * cleared, and only flags still pending can remain.
      */
-    c = (c & ~(PGC_state_mask | dropped_flags(memflags))) | inuse_state(heap) | PGC_head;
-    pg->count_info = c;
+    pg->count_info = (c & ~(PGC_state_mask | dropped_flags(memflags))) | inuse_state(heap) |
+                     PGC_head;
     pg->u.owner = NULL;
-    dirty = c & (PGC_need_scrub | PGC_poisoned);
+    /* The work flags the head keeps (release builds never set PGC_poisoned),
+     * found as the tails' are; no pending work makes it 0 without a test. */
+    dirty = c & pending;
     if (!pending) {
         set_tails(pg, 1UL << order, tail, true);     /* nothing to keep: stores only */
-        return 0;
+        return dirty;
     }
     for (unsigned long i = 1; i < (1UL << order); i++) {
         unsigned int flags = pg[i].count_info & pending;
@@ -907,8 +909,9 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
     pg = take_first_page(&heap_state.heaps[HEAP_DOM], order, memflags);
     if (unlikely(!pg))
         return alloc_domheap_locked(d, order, memflags);
-    /* One test for both the pending work and the owner. */
-    if (unlikely(take_pages(pg, 0, HEAP_DOM, memflags) | (d != NULL))) {
+    /* One test for both the pending work and the owner: OR-ing the pointer's
+     * bits in is non-zero exactly when either is. */
+    if (unlikely(take_pages(pg, 0, HEAP_DOM, memflags) | (uintptr_t)d)) {
         spin_unlock(&heap_state.lock);
         return finish_domheap_page(d, pg, memflags);
     }
