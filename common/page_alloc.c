@@ -744,20 +744,35 @@ static always_inline unsigned long checked_page_pdx(const struct page_info *ft,
     return pdx;
 }
 
+/* Does the page at pg head an allocation of this order from this heap? */
+static always_inline bool is_allocation_head(const struct page_info *pg, unsigned int order,
+                                             unsigned int heap)
+{
+    /* State, head and heap in one compare (PGC_xen_heap: see take_pages), and
+     * the order; '|' rather than '||': one branch. */
+    return !(((pg->count_info & (PGC_state_mask | PGC_head | PGC_xen_heap)) ^
+              (inuse_state(heap) | PGC_head)) | (pg->order ^ order));
+}
+
 /*
- * Frees the block allocated from heap 'heap' at pdx (a frame-table index).
- * scrub: the contents may be someone's data (release builds mark the pages
- * need_scrub; debug builds poison every freed page anyway). Returns the
- * owner the pages had.
+ * Frees the block allocated from heap 'heap' at pdx (a frame-table index),
+ * with the heap lock held; drops it. scrub: the contents may be someone's
+ * data (release builds mark the pages need_scrub; debug builds poison every
+ * freed page anyway). Returns the owner the pages had.
  *
  * What is checked before anything changes: the page heads an allocation
  * (not free, not a tail, not a reserved or buffer page) of this order, from
  * this heap. A block that passes lies inside the frame table (its order is
  * the one it was allocated with).
+ *
+ * simple: the caller has made these checks already, and found that the
+ * block (of order 0) has no free buddy: nothing to check, nothing to merge.
  */
-static always_inline struct domain *__free_heap_pages(struct page_info *ft, unsigned long pdx,
-                                                      unsigned int order, unsigned int heap,
-                                                      bool scrub, const char *caller)
+static always_inline struct domain *__free_heap_pages_locked(struct page_info *ft,
+                                                             unsigned long pdx,
+                                                             unsigned int order,
+                                                             unsigned int heap, bool scrub,
+                                                             const char *caller, bool simple)
 {
     struct page_info *pg = &ft[pdx];
     struct heap *hp = &heap_state.heaps[heap];
@@ -766,13 +781,9 @@ static always_inline struct domain *__free_heap_pages(struct page_info *ft, unsi
     unsigned int c, flags, tail;
     unsigned long n;
 
-    spin_lock(&heap_state.lock);
-    c = pg->count_info;
-    /* State, head and heap in one compare (PGC_xen_heap: see take_pages), and
-     * the order; '|' rather than '||': one branch. */
-    if (unlikely(((c & (PGC_state_mask | PGC_head | PGC_xen_heap)) ^
-                  (inuse_state(heap) | PGC_head)) | (pg->order ^ order)))
+    if (!simple && unlikely(!is_allocation_head(pg, order, heap)))
         bad_free(pg, pdx, order, heap, caller);
+    c = pg->count_info;
     n = 1UL << order;
 #ifdef CONFIG_DEBUG
     for (unsigned long i = 1; i < n; i++)
@@ -792,9 +803,20 @@ static always_inline struct domain *__free_heap_pages(struct page_info *ft, unsi
     set_tails(pg, n, tail, false);
     hz = zone_record(hp, c >> PGC_zone_shift);
     hz->avail += n;
-    owner = insert_free_block(ft, pdx, order, hp, hz, owner);
+    if (simple)
+        list_add(ft, hp, hz, order, pdx);
+    else
+        owner = insert_free_block(ft, pdx, order, hp, hz, owner);
     spin_unlock(&heap_state.lock);
     return owner;
+}
+
+static always_inline struct domain *__free_heap_pages(struct page_info *ft, unsigned long pdx,
+                                                      unsigned int order, unsigned int heap,
+                                                      bool scrub, const char *caller)
+{
+    spin_lock(&heap_state.lock);
+    return __free_heap_pages_locked(ft, pdx, order, heap, scrub, caller, false);
 }
 
 static __attribute__((noinline)) struct domain *
@@ -919,9 +941,10 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
     return pg;
 }
 
-/* Larger blocks: here, so that order 0 keeps nothing live across a call. */
-static __attribute__((noinline)) void free_domheap_block(unsigned long pdx, unsigned int order)
+/* Larger blocks, and bad pointers: here, so that order 0 keeps nothing live across a call. */
+static __attribute__((noinline)) void free_domheap_block(struct page_info *pg, unsigned int order)
 {
+    unsigned long pdx = checked_page_pdx(frame_table, pg, "free_domheap_pages");
     struct domain *owner = free_heap_pages_any(pdx, order, HEAP_DOM, true,
                                                "free_domheap_pages");
 
@@ -929,19 +952,44 @@ static __attribute__((noinline)) void free_domheap_block(unsigned long pdx, unsi
         domain_adjust_tot_pages(owner, -(long)(1UL << order));
 }
 
+/* An order-0 page that is not the simple case: misuse, or a merge. Heap lock held. */
+static __attribute__((noinline)) void free_domheap_page_locked(unsigned long pdx)
+{
+    struct domain *owner = __free_heap_pages_locked(frame_table, pdx, 0, HEAP_DOM, true,
+                                                    "free_domheap_pages", false);
+
+    if (owner)
+        domain_adjust_tot_pages(owner, -1);
+}
+
+/*
+ * Anything unusual (a larger block, a pointer outside the frame table, a
+ * misuse, a free buddy) is tested for before any change and handed to the
+ * general path by a tail call, which makes every check again: the fast path
+ * then needs no stack frame.
+ */
 void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
     struct page_info *ft = frame_table;
-    unsigned long pdx = checked_page_pdx(ft, pg, "free_domheap_pages");
-    struct domain *owner;
+    /* Alignment and range in one compare, as in checked_page_pdx. */
+    unsigned long pdx = ror_ul((uintptr_t)pg - (uintptr_t)ft, PAGE_INFO_SHIFT);
 
     if (unlikely(order)) {
-        free_domheap_block(pdx, order);
+        free_domheap_block(pg, order);
         return;
     }
-    owner = __free_heap_pages(ft, pdx, 0, HEAP_DOM, true, "free_domheap_pages");
-    if (owner)
-        domain_adjust_tot_pages(owner, -1);
+    if (unlikely(pdx >= max_pdx)) {
+        free_domheap_block(pg, 0);      /* reports it */
+        return;
+    }
+    spin_lock(&heap_state.lock);
+    /* A domain's page goes there too, for the accounting (as its allocation does). */
+    if (unlikely(!is_allocation_head(&ft[pdx], 0, HEAP_DOM) || ft[pdx].u.owner ||
+                 is_free_block(&ft[pdx ^ 1], 0))) {
+        free_domheap_page_locked(pdx);
+        return;
+    }
+    __free_heap_pages_locked(ft, pdx, 0, HEAP_DOM, true, "free_domheap_pages", true);
 }
 
 unsigned long avail_xenheap_pages(void)
