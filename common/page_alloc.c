@@ -73,9 +73,18 @@ BUILD_BUG_ON(MEMF_no_scrub >= (1u << _MEMF_bits));
 BUILD_BUG_ON(PGC_need_scrub < MEMF_no_scrub);         /* pending_flags: a shift up */
 BUILD_BUG_ON(NR_ZONES - 1 > PGC_zone_mask >> PGC_zone_shift);
 
-/* The lock next to what it protects: one address for both (one literal on ARM). */
+/*
+ * The lock next to what it protects: one address for both (one literal on
+ * ARM). With them, copies of frame_table and max_pdx, which the order-0
+ * fast paths then reach from the same base register (on ARM a global's
+ * address costs two instructions). They are written whenever memory is
+ * given to the heap, which on every machine comes after both are set, and
+ * both are set once until teardown (heap_reset clears the copies).
+ */
 static struct {
     spinlock_t lock;
+    struct page_info *frame_table;
+    unsigned long max_pdx;
     struct heap heaps[NR_HEAPS];
 } heap_state = { .lock = SPIN_LOCK_UNLOCKED };
 static bool heap_ready;              /* some memory was given to a heap */
@@ -354,6 +363,8 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         start = 1;
 
     spin_lock(&heap_state.lock);
+    heap_state.frame_table = frame_table;
+    heap_state.max_pdx = max_pdx;
     while (start < end) {
         unsigned int order = min(min((unsigned int)__builtin_ctzl(start), (unsigned int)MAX_ORDER),
                                  fls_ul(end - start) - 1);
@@ -680,7 +691,7 @@ static always_inline struct page_info *take_first_page(struct heap *hp, unsigned
     /* Order 0 and no zone limit in one test. */
     if (unlikely((order | memflags >> _MEMF_bits) || !(hz->orders & 1)))
         return NULL;
-    pg = list_pop(frame_table, hp, hz, 0);     /* its order is 0 already */
+    pg = list_pop(heap_state.frame_table, hp, hz, 0);     /* its order is 0 already */
     hz->avail--;
     return pg;
 }
@@ -970,7 +981,8 @@ static __attribute__((noinline)) void free_domheap_page_locked(unsigned long pdx
  */
 void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
-    struct page_info *ft = frame_table;
+    /* The heap's copies: both 0 when it has no memory, which the general path reports. */
+    struct page_info *ft = heap_state.frame_table;
     /* Alignment and range in one compare, as in checked_page_pdx. */
     unsigned long pdx = ror_ul((uintptr_t)pg - (uintptr_t)ft, PAGE_INFO_SHIFT);
 
@@ -978,7 +990,7 @@ void free_domheap_pages(struct page_info *pg, unsigned int order)
         free_domheap_block(pg, order);
         return;
     }
-    if (unlikely(pdx >= max_pdx)) {
+    if (unlikely(pdx >= heap_state.max_pdx)) {
         free_domheap_block(pg, 0);      /* reports it */
         return;
     }
@@ -1045,6 +1057,8 @@ void heap_reset(void)
 {
     spin_lock_init(&heap_state.lock);
     memset(heap_state.heaps, 0, sizeof(heap_state.heaps));
+    heap_state.frame_table = NULL;
+    heap_state.max_pdx = 0;
     heap_ready = false;
     nr_buffer = 0;
     xenheap_pdx_start = xenheap_pdx_end = 0;
