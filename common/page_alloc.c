@@ -239,10 +239,11 @@ static always_inline unsigned int zone_of(const struct heap *hp, const struct he
     return (unsigned int)(hz - hp->zone);
 }
 
-static always_inline void list_add(struct page_info *ft, struct heap *hp, struct heap_zone *hz,
-                                   unsigned int order, unsigned long pdx)
+/* Puts the block at pdx, whose page_info is pg, at the head of its list. */
+static always_inline void list_add_page(struct page_info *ft, struct heap *hp,
+                                        struct heap_zone *hz, unsigned int order,
+                                        unsigned long pdx, struct page_info *pg)
 {
-    struct page_info *pg = &ft[pdx];
     unsigned int orders = hz->orders;
 
     pg->u.list.prev = PDX_NONE;
@@ -257,6 +258,12 @@ static always_inline void list_add(struct page_info *ft, struct heap *hp, struct
         hp->zones |= 1u << zone_of(hp, hz);
     }
     hz->head[order] = (unsigned int)pdx;
+}
+
+static always_inline void list_add(struct page_info *ft, struct heap *hp, struct heap_zone *hz,
+                                   unsigned int order, unsigned long pdx)
+{
+    list_add_page(ft, hp, hz, order, pdx, &ft[pdx]);
 }
 
 static always_inline void list_del(struct heap *hp, unsigned int zone, unsigned int order,
@@ -365,6 +372,11 @@ static void init_heap_pages(mfn_t start, mfn_t end)
     spin_lock(&heap_state.lock);
     heap_state.frame_table = frame_table;
     heap_state.max_pdx = max_pdx;
+    /* free_domheap_pages finds a page's buddy by flipping an address bit. */
+    if ((uintptr_t)frame_table % (2 * sizeof(struct page_info))) {
+        spin_unlock(&heap_state.lock);
+        panic("heap: the frame table at %p is not aligned to two page_info", (void *)frame_table);
+    }
     while (start < end) {
         unsigned int order = min(min((unsigned int)__builtin_ctzl(start), (unsigned int)MAX_ORDER),
                                  fls_ul(end - start) - 1);
@@ -781,11 +793,11 @@ static always_inline bool is_allocation_head(const struct page_info *pg, unsigne
  */
 static always_inline struct domain *__free_heap_pages_locked(struct page_info *ft,
                                                              unsigned long pdx,
+                                                             struct page_info *pg,
                                                              unsigned int order,
                                                              unsigned int heap, bool scrub,
                                                              const char *caller, bool simple)
 {
-    struct page_info *pg = &ft[pdx];
     struct heap *hp = &heap_state.heaps[heap];
     struct heap_zone *hz;
     struct domain *owner;
@@ -815,7 +827,7 @@ static always_inline struct domain *__free_heap_pages_locked(struct page_info *f
     hz = zone_record(hp, c >> PGC_zone_shift);
     hz->avail += n;
     if (simple)
-        list_add(ft, hp, hz, order, pdx);
+        list_add_page(ft, hp, hz, order, pdx, pg);
     else
         owner = insert_free_block(ft, pdx, order, hp, hz, owner);
     spin_unlock(&heap_state.lock);
@@ -827,7 +839,7 @@ static always_inline struct domain *__free_heap_pages(struct page_info *ft, unsi
                                                       bool scrub, const char *caller)
 {
     spin_lock(&heap_state.lock);
-    return __free_heap_pages_locked(ft, pdx, order, heap, scrub, caller, false);
+    return __free_heap_pages_locked(ft, pdx, &ft[pdx], order, heap, scrub, caller, false);
 }
 
 static __attribute__((noinline)) struct domain *
@@ -966,8 +978,8 @@ static __attribute__((noinline)) void free_domheap_block(struct page_info *pg, u
 /* An order-0 page that is not the simple case: misuse, or a merge. Heap lock held. */
 static __attribute__((noinline)) void free_domheap_page_locked(unsigned long pdx)
 {
-    struct domain *owner = __free_heap_pages_locked(frame_table, pdx, 0, HEAP_DOM, true,
-                                                    "free_domheap_pages", false);
+    struct domain *owner = __free_heap_pages_locked(frame_table, pdx, pdx_to_page(pdx), 0,
+                                                    HEAP_DOM, true, "free_domheap_pages", false);
 
     if (owner)
         domain_adjust_tot_pages(owner, -1);
@@ -996,12 +1008,17 @@ void free_domheap_pages(struct page_info *pg, unsigned int order)
     }
     spin_lock(&heap_state.lock);
     /* A domain's page goes there too, for the accounting (as its allocation does). */
-    if (unlikely(!is_allocation_head(&ft[pdx], 0, HEAP_DOM) || ft[pdx].u.owner ||
-                 is_free_block(&ft[pdx ^ 1], 0))) {
+    /*
+     * pg is &ft[pdx] now (it passed the check), and its buddy's page_info is
+     * found by flipping the bit of its address worth one page_info, which
+     * init_heap_pages checks the frame table's alignment allows.
+     */
+    if (unlikely(!is_allocation_head(pg, 0, HEAP_DOM) || pg->u.owner ||
+                 is_free_block((struct page_info *)((uintptr_t)pg ^ sizeof(*pg)), 0))) {
         free_domheap_page_locked(pdx);
         return;
     }
-    __free_heap_pages_locked(ft, pdx, 0, HEAP_DOM, true, "free_domheap_pages", true);
+    __free_heap_pages_locked(ft, pdx, pg, 0, HEAP_DOM, true, "free_domheap_pages", true);
 }
 
 unsigned long avail_xenheap_pages(void)
