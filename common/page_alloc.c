@@ -989,7 +989,7 @@ static __attribute__((noinline)) void free_domheap_page_locked(unsigned long pdx
  * Anything unusual (a larger block, a pointer outside the frame table, a
  * misuse, a free buddy) is tested for before any change and handed to the
  * general path by a tail call, which makes every check again: the fast path
- * then needs no stack frame.
+ * then keeps nothing live across a call (x86: no stack frame at all).
  */
 void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
