@@ -145,7 +145,8 @@ run: setup image
 test: setup all
 	$(Q)tests/run-all.sh
 
-bench: setup
+bench:
+	$(Q)tools/setup.sh --bench
 	$(Q)$(MAKE) --no-print-directory DEBUG=0 image host-bench
 	$(Q)tools/bench.sh
 

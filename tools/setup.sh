@@ -2,6 +2,7 @@
 # Installs what the build, the QEMU boots and the debugger need, only when missing.
 #
 #   tools/setup.sh            check and install the Debian packages, fetch libfdt for ARM
+#   tools/setup.sh --bench    the same, plus valgrind (callgrind) for make bench
 #   LIBFDT_DIR=DIR            use an ARM libfdt you already have (DIR/include, DIR/lib)
 #
 # libfdt for ARM: Debian's mirror carries no source packages, so we take the armhf
@@ -22,6 +23,9 @@ command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch)
 command -v dtc >/dev/null || missing+=(device-tree-compiler)
 # the host build of the boot-info code (build/host/dtbinfo, host tests) links the host libfdt
 [ -f /usr/include/libfdt.h ] || missing+=(libfdt-dev)
+if [ "${1:-}" = "--bench" ]; then
+    command -v valgrind >/dev/null || missing+=(valgrind)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
