@@ -1021,34 +1021,33 @@ void free_domheap_pages(struct page_info *pg, unsigned int order)
     __free_heap_pages_locked(ft, pdx, pg, 0, HEAP_DOM, true, "free_domheap_pages", true);
 }
 
-unsigned long avail_xenheap_pages(void)
+/* Free pages of the chosen heaps, read under the lock so the sum is consistent. */
+static unsigned long free_pages_of(bool xen, bool dom)
 {
-    unsigned long n;
+    unsigned long n = 0;
 
     spin_lock(&heap_state.lock);
-    n = heap_total(&heap_state.heaps[HEAP_XEN]);
+    if (xen)
+        n += heap_total(&heap_state.heaps[HEAP_XEN]);
+    if (dom)
+        n += heap_total(&heap_state.heaps[HEAP_DOM]);
     spin_unlock(&heap_state.lock);
     return n;
+}
+
+unsigned long avail_xenheap_pages(void)
+{
+    return free_pages_of(true, false);
 }
 
 unsigned long avail_domheap_pages(void)
 {
-    unsigned long n;
-
-    spin_lock(&heap_state.lock);
-    n = heap_total(&heap_state.heaps[HEAP_DOM]);
-    spin_unlock(&heap_state.lock);
-    return n;
+    return free_pages_of(false, true);
 }
 
 unsigned long heap_free_pages(void)
 {
-    unsigned long n;
-
-    spin_lock(&heap_state.lock);
-    n = heap_total(&heap_state.heaps[HEAP_XEN]) + heap_total(&heap_state.heaps[HEAP_DOM]);
-    spin_unlock(&heap_state.lock);
-    return n;
+    return free_pages_of(true, true);
 }
 
 /* The test runner checks that every test leaves the heap as it found it. */
