@@ -99,6 +99,12 @@ else
     fail "LIBFDT_DIR" "no clear refusal" "$LOGS/libfdt-dir.log"
 fi
 
+if tests/setup-check.sh "$LOGS"; then
+    pass "setup without root names the missing packages and the exact apt-get command"
+else
+    fail "setup without root" "see $LOGS/setup.log" "$LOGS/setup.log"
+fi
+
 echo "== gdb attached to QEMU's stub (make debug)"
 tests/gdb-check.sh "$LOGS" && pass "gdb: symbols and breakpoints before and after the MMU is on" ||
     fail "gdb" "see $LOGS/gdb.log" "$LOGS/gdb.log"
