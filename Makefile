@@ -7,8 +7,9 @@
 #   make bench      instructions per operation: image under qemu -icount, host under callgrind
 #   V=1             show full commands
 #
-# Sources are picked up per directory: common/ and tests/ build for both
-# targets, arch/arm32 and boot/ only for the image, arch/host only for the host.
+# Sources are picked up per directory: common/ (by subsystem) and tests/
+# build for both targets, arch/arm32 and boot/ only for the image, arch/host
+# only for the host.
 
 MEM ?= 1G
 SMP ?= 1
@@ -36,22 +37,22 @@ BENCH_OUT := $(BUILD)/host-release
 LIBFDT_DIR ?= $(BUILD)/deps/libfdt
 
 # ---------------------------------------------------------------- sources
-COMMON_SRCS := $(wildcard common/*.c)
-# string.c stands in for libc in the image; the host uses its own libc.
-IMAGE_ONLY_COMMON := common/string.c
-TEST_SRCS := $(wildcard tests/*.c)
+COMMON_SRCS := $(wildcard common/*/*.c)
+# The test and benchmark runners, and the tests that run on both targets.
+TEST_SRCS := $(wildcard tests/harness/*.c tests/*.c)
 
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 ARM_SRCS := $(wildcard boot/*.S) $(wildcard arch/arm32/*.c arch/arm32/*.S) \
             $(COMMON_SRCS) $(TEST_SRCS) $(wildcard tests/arm32/*.c) $(BENCH_SRCS)
-HOST_LIB_SRCS := $(wildcard arch/host/*.c) $(filter-out $(IMAGE_ONLY_COMMON),$(COMMON_SRCS))
+HOST_LIB_SRCS := $(wildcard arch/host/*.c) $(COMMON_SRCS)
 HOST_TEST_SRCS := $(TEST_SRCS) $(wildcard tests/host/*.c)
 
 ARM_OBJS := $(patsubst %,$(ARM_OUT)/%.o,$(ARM_SRCS))
 HOST_LIB_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_LIB_SRCS))
 HOST_TEST_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_TEST_SRCS))
-BENCH_OBJS := $(patsubst %,$(BENCH_OUT)/%.o,$(HOST_LIB_SRCS) $(BENCH_SRCS) tools/bench_host.c)
+BENCH_OBJS := $(patsubst %,$(BENCH_OUT)/%.o,$(HOST_LIB_SRCS) $(BENCH_SRCS) tests/harness/bench.c \
+                                             tools/bench_host.c)
 
 # ---------------------------------------------------------------- flags
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -1,6 +1,6 @@
-/* Tests of the boot command-line reader (common/bootargs.c). */
-#include <bootargs.h>
-#include <selftest.h>
+/* Tests of the boot command-line reader (common/lib/bootargs.c). */
+#include <lib/bootargs.h>
+#include <test/selftest.h>
 
 SELFTEST(bootargs, finds_values)
 {

@@ -1,17 +1,17 @@
 /*
- * Tests of the device-tree boot information (common/bootinfo.c).
+ * Tests of the device-tree boot information (common/dt/bootinfo.c).
  *
  * Each test builds its tree in memory with libfdt's sequential-write API,
  * so the same tests run on the host and in the image. Expected values are
  * read off the tree the test wrote (addresses, sizes, the blob's totalsize)
- * or follow from the rules in include/bootinfo.h: banks sorted, usable
+ * or follow from the rules in include/dt/bootinfo.h: banks sorted, usable
  * pieces cut around every reserved range and shrunk to whole 4 KiB pages.
  */
-#include <bootinfo.h>
-#include <lib.h>
-#include <selftest.h>
-#include <string.h>
+#include <dt/bootinfo.h>
+#include <lib/lib.h>
 #include <libfdt.h>
+#include <string.h>
+#include <test/selftest.h>
 
 #define MiB(x) ((uint64_t)(x) << 20)
 #define GiB(x) ((uint64_t)(x) << 30)

@@ -1,10 +1,10 @@
 /*
- * Tests of the formatter behind printk (common/vsnprintf.c). Each expected
+ * Tests of the formatter behind printk (common/lib/vsnprintf.c). Each expected
  * string is what the C standard specifies for that conversion; the host
  * build also compares against the C library (tests/host/format_libc.c).
  */
-#include <lib.h>
-#include <selftest.h>
+#include <lib/lib.h>
+#include <test/selftest.h>
 
 static const char *fmt(char *buf, size_t size, const char *f, ...) __printf(3, 4);
 static const char *fmt(char *buf, size_t size, const char *f, ...)

@@ -6,13 +6,13 @@
  * the allocation it matches, so the next identical request gets the same
  * block back; merged buddies leave one free block of the next order.
  */
-#include <domain.h>
-#include <domain_page.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <domain/domain.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/setup_mm.h>
 #include <string.h>
+#include <test/selftest.h>
 
 static bool heap_is_up(void)
 {

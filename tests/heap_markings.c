@@ -4,10 +4,10 @@
  * allocations. A wrong zone would put a freed block on the wrong list; a
  * wrong heap bit would let a domheap page be freed as a xenheap page.
  */
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
+#include <lib/lib.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <test/selftest.h>
 
 SELFTEST(heap_markings, wrong_zone_is_found)
 {

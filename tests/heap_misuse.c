@@ -4,12 +4,13 @@
  * lock released and the heap unchanged, so the test goes on after catching
  * it and cleans up.
  */
-#include <domain.h>
-#include <domain_page.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <domain/domain.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/setup_mm.h>
+#include <test/hooks.h>
+#include <test/selftest.h>
 
 static bool heap_is_up(void)
 {

@@ -6,13 +6,14 @@
  * The tests get the same page back by freeing and allocating again: a free
  * undoes its allocation (see heap.free_undoes_alloc).
  */
-#include <domain.h>
-#include <domain_page.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <domain/domain.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/setup_mm.h>
 #include <string.h>
+#include <test/hooks.h>
+#include <test/selftest.h>
 
 #define SECRET 0x77
 

@@ -10,13 +10,13 @@
  * out oldest first, starting with slot 0 of a new VCPU; eviction takes the
  * least recently released cached slot.
  */
-#include <domain.h>
-#include <lib.h>
-#include <mapcache.h>
-#include <selftest.h>
+#include <domain/domain.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/mapcache.h>
 #include <stdlib.h>
 #include <string.h>
-#include <vcpu.h>
+#include <test/selftest.h>
 
 #define BASE_MFN 0x100000UL     /* pa 4 GiB: any frame number works, see above */
 

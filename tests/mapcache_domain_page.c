@@ -10,14 +10,14 @@
 #ifdef CONFIG_ARM32
 #include <asm/pgtable.h>
 #include <asm/traps.h>
-#include <domain_page.h>
-#include <lib.h>
-#include <mapcache.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <vcpu.h>
-#include <vmap.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
+#include <mm/mapcache.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/vmap.h>
+#include <test/selftest.h>
 
 static bool have_window(void)
 {

@@ -8,12 +8,12 @@
  * Virtual addresses come from vm_alloc, so the tests never touch a mapping
  * anything else uses; frames come from the domheap.
  */
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <pt.h>
-#include <selftest.h>
-#include <vmap.h>
+#include <lib/lib.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/pt.h>
+#include <mm/vmap.h>
+#include <test/selftest.h>
 
 #include "vmap_test.h"
 

@@ -10,14 +10,15 @@
  * tests assume that, past the allocations live when they start, the region
  * is empty; every test frees what it allocates.
  */
-#include <domain_page.h>
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <pt.h>
-#include <selftest.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/pt.h>
+#include <mm/vmap.h>
 #include <string.h>
-#include <vmap.h>
+#include <test/hooks.h>
+#include <test/selftest.h>
 
 #include "vmap_test.h"
 

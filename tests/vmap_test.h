@@ -10,11 +10,12 @@
 #ifndef VMAP_TEST_H
 #define VMAP_TEST_H
 
-#include <mm.h>
-#include <page_alloc.h>
-#include <pt.h>
-#include <selftest.h>
-#include <vmap.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/pt.h>
+#include <mm/vmap.h>
+#include <test/hooks.h>
+#include <test/selftest.h>
 
 struct vmap_fixture {
     struct vm_stats before;

@@ -5,10 +5,10 @@
  * callgrind counts the whole process; running N and 0 operations and
  * subtracting leaves the cost of the operations alone.
  */
-#include <bench.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <test/bench.h>
 
 int main(int argc, char **argv)
 {

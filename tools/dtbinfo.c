@@ -17,7 +17,7 @@
  * stderr and exit status 1; a bad command line gives status 2. Warnings go
  * to stderr too and leave the status at 0.
  */
-#include <bootinfo.h>
+#include <dt/bootinfo.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

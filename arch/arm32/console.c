@@ -6,12 +6,12 @@
  * by the boot stub, and moves to the one the device tree names once that is
  * read. A lock around each call keeps lines from different CPUs whole.
  */
-#include <arch.h>
+#include <arch/machine.h>
+#include <asm/console.h>
 #include <asm/layout.h>
 #include <asm/traps.h>
-#include <console.h>
-#include <lib.h>
-#include <spinlock.h>
+#include <lib/lib.h>
+#include <lib/spinlock.h>
 
 #define UART_DR     0x00
 #define UART_FR     0x18

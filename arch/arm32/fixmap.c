@@ -11,7 +11,7 @@
  */
 #include <asm/layout.h>
 #include <asm/pgtable.h>
-#include <lib.h>
+#include <lib/lib.h>
 
 void set_fixmap(unsigned int slot, paddr_t pa, bool device)
 {

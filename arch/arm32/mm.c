@@ -1,5 +1,5 @@
 /*
- * The ARM side of the memory seam (include/arch_mm.h): mapping the frame
+ * The ARM side of the memory seam (include/arch/mm.h): mapping the frame
  * table and the xenheap with 2 MiB blocks in the hypervisor's page tables.
  *
  * Both windows are mapped once, at boot, into entries that were empty, so no
@@ -9,11 +9,11 @@
  * already valid here means the caller asked twice: that is a bug, not a
  * remap.
  */
-#include <arch_mm.h>
+#include <arch/mm.h>
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/setup.h>
-#include <lib.h>
+#include <lib/lib.h>
 
 #define BLOCK_SIZE MB(2UL)
 

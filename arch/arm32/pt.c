@@ -1,5 +1,5 @@
 /*
- * The ARM32 side of the page-table seam (include/arch_pt.h): the real Hyp
+ * The ARM32 side of the page-table seam (include/arch/pt.h): the real Hyp
  * tables, the real stores, barriers and TLB maintenance.
  *
  * Which instructions, and why (Arm ARM B3.10, B4.2):
@@ -25,17 +25,17 @@
  * tables inside the image are used at their link address, which costs
  * nothing, and that before this CPU runs a VCPU (early boot: there is no
  * domheap window yet) a table goes through a fixmap slot of its own, as
- * Xen's early page-table code does. common/pt.c maps one table at a time,
+ * Xen's early page-table code does. common/mm/pt.c maps one table at a time,
  * under its lock, so one slot serves every CPU.
  */
-#include <arch_pt.h>
+#include <arch/pt.h>
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/setup.h>
 #include <asm/sysregs.h>
-#include <domain_page.h>
-#include <lib.h>
-#include <vcpu.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
 
 /* Above this many TLB entries, invalidate the whole Hyp TLB instead. */
 #define FLUSH_ALL_THRESHOLD 64

@@ -5,23 +5,23 @@
  * run the self-tests or benchmarks selected on the command line,
  * and end the run with their verdict.
  */
-#include <arch.h>
+#include <arch/machine.h>
+#include <asm/console.h>
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/pmu.h>
 #include <asm/setup.h>
 #include <asm/smp.h>
 #include <asm/sysregs.h>
-#include <bench.h>
-#include <bootargs.h>
-#include <bootinfo.h>
-#include <console.h>
+#include <dt/bootinfo.h>
 #include <inttypes.h>
-#include <lib.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <lib/bootargs.h>
+#include <lib/lib.h>
+#include <mm/setup_mm.h>
+#include <mm/vmap.h>
 #include <stdlib.h>
-#include <vmap.h>
+#include <test/bench.h>
+#include <test/selftest.h>
 
 extern char _start[], _end[];
 

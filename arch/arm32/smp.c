@@ -12,16 +12,16 @@
  * its caches off), then asks PSCI CPU_ON to start the CPU at secondary_entry
  * with its index as context id, and waits for it to say it is online.
  */
-#include <arch.h>
+#include <arch/machine.h>
 #include <asm/cache.h>
 #include <asm/layout.h>
 #include <asm/setup.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
-#include <bootinfo.h>
+#include <domain/vcpu.h>
+#include <dt/bootinfo.h>
 #include <inttypes.h>
-#include <lib.h>
-#include <vcpu.h>
+#include <lib/lib.h>
 
 #define PSCI_CPU_ON 0x84000003u
 

@@ -7,12 +7,12 @@
  * write), then gives HDFAR/HIFAR, ELR, SPSR and the general registers: what
  * one needs to find the faulting line with addr2line or gdb.
  */
-#include <arch.h>
+#include <arch/machine.h>
 #include <asm/sysregs.h>
 #include <asm/traps.h>
 #include <inttypes.h>
-#include <lib.h>
-#include <vmap.h>
+#include <lib/lib.h>
+#include <mm/vmap.h>
 
 struct fixup_entry {
     uint32_t insn;

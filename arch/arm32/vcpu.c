@@ -1,5 +1,5 @@
 /*
- * The ARM side of the per-VCPU domheap window (include/arch_mapcache.h) and
+ * The ARM side of the per-VCPU domheap window (include/arch/mapcache.h) and
  * switching a CPU from one VCPU to another.
  *
  * Each VCPU owns a level-2 table for VA 0x80000000-0xbfffffff whose first
@@ -18,12 +18,12 @@
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/smp.h>
-#include <lib.h>
-#include <mapcache.h>
-#include <mm.h>
-#include <page_alloc.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/mapcache.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
 #include <string.h>
-#include <vcpu.h>
 
 #define WINDOW_ROOT_SLOT (DOMHEAP_VIRT_START >> LPAE_L1_SHIFT)   /* 2 */
 #define THIRD_TABLES ((MAPCACHE_SLOTS + LPAE_ENTRIES - 1) / LPAE_ENTRIES)

@@ -1,7 +1,7 @@
 /*
  * The host build's console and exits: stdout and the process status.
  */
-#include <arch.h>
+#include <arch/machine.h>
 #include <stdio.h>
 #include <stdlib.h>
 

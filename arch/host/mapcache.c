@@ -1,5 +1,5 @@
 /*
- * The host's fake of the mapcache's page tables (include/arch_mapcache.h).
+ * The host's fake of the mapcache's page tables (include/arch/mapcache.h).
  *
  * Host memory cannot be mapped per VCPU, so the host's map_domain_page()
  * stays the arena lookup in mm.c; what this file fakes is the arch side of
@@ -12,11 +12,11 @@
  * destroying a VCPU whose entries still map something panics with the slot,
  * where the real MMU would silently use a stale or conflicting translation.
  */
-#include <arch_mapcache.h>
-#include <domain.h>
-#include <lib.h>
+#include <domain/domain.h>
+#include <domain/vcpu.h>
+#include <host/mapcache.h>
+#include <lib/lib.h>
 #include <stdlib.h>
-#include <vcpu.h>
 
 #define FAKE_VALID 1ull
 

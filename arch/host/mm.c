@@ -1,7 +1,7 @@
 /*
  * The host's memory "hardware": fake machines for setup_mm() and the arch
- * side of common/'s memory code (arch_mm.h, domain_page.h). See
- * host_machine.h for what is faked and how.
+ * side of common/'s memory code (arch/mm.h, mm/domain_page.h). See
+ * host/machine.h for what is faked and how.
  *
  * Everything here checks its arguments the way the hardware would not: a
  * frame-table granule outside RAM, a map_domain_page() of a hole, an unmap
@@ -9,15 +9,16 @@
  * what would be silent corruption on the image.
  */
 #define _GNU_SOURCE
-#include <arch_mm.h>
-#include <domain_page.h>
-#include <host_machine.h>
-#include <lib.h>
-#include <setup_mm.h>
+#include <arch/mm.h>
+#include <host/machine.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
+#include <mm/setup_mm.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <test/hooks.h>
 #include <unistd.h>
 
 #define DEFAULT_FRAMETABLE_WINDOW (96UL << 20)
@@ -63,7 +64,7 @@ static struct host_bank *bank_of_va(const void *va)
     return NULL;
 }
 
-/* --- arch_mm.h ------------------------------------------------------------ */
+/* --- arch/mm.h ------------------------------------------------------------ */
 
 size_t arch_frametable_window(void)
 {

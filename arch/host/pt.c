@@ -1,6 +1,6 @@
 /*
- * The host side of the page-table seam (include/arch_pt.h), plus the
- * recording and the software MMU described in include/host_pt.h.
+ * The host side of the page-table seam (include/arch/pt.h), plus the
+ * recording and the software MMU described in arch/host/include/host/pt.h.
  *
  * The software MMU in brief: the vmap window's host addresses start out
  * PROT_NONE. A SIGSEGV there is a TLB miss: walk the tables the way the
@@ -11,7 +11,7 @@
  * the range. A page that is aliased and still faults can only be a write
  * to a read-only entry: a permission fault.
  *
- * host_machine.h gives the RAM's host address, not its file, so the file is
+ * host/machine.h gives the RAM's host address, not its file, so the file is
  * found the way a debugger would: the inode of the mapping that holds that
  * address (/proc/self/maps), then the open file with that inode
  * (/proc/self/fd). (Duplicating the mapping with mremap(old_size = 0) would
@@ -23,13 +23,14 @@
  * per process would not allow one host mapping per vmap page).
  */
 #define _GNU_SOURCE
-#include <arch_pt.h>
+#include <arch/pt.h>
 #include <dirent.h>
-#include <domain_page.h>
 #include <fcntl.h>
-#include <host_machine.h>
-#include <host_pt.h>
-#include <lib.h>
+#include <host/machine.h>
+#include <host/pt.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
+#include <mm/vmap.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +39,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vmap.h>
 
 #define WINDOW_PAGES ((HOST_VMAP_END - HOST_VMAP_START) >> PAGE_SHIFT)
 #define BITS_PER_WORD (8 * sizeof(unsigned long))
@@ -339,7 +339,7 @@ int host_probe_write32(volatile void *va, uint32_t value)
     return 0;
 }
 
-/* --- arch_pt.h -------------------------------------------------------------------- */
+/* --- arch/pt.h -------------------------------------------------------------------- */
 
 lpae_t *arch_pt_second(unsigned int slot)
 {

@@ -8,8 +8,8 @@
 #include <asm/setup.h>
 #include <asm/sysregs.h>
 #include <asm/traps.h>
-#include <lib.h>
-#include <selftest.h>
+#include <lib/lib.h>
+#include <test/selftest.h>
 
 extern char _start[], _etext[], _srodata[], _sdata[];
 

@@ -11,12 +11,12 @@
  * below 4 GiB when it can. Block mappings above 4 GiB work.
  */
 #include <asm/pgtable.h>
-#include <domain_page.h>
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
 #include <string.h>
+#include <test/selftest.h>
 
 SELFTEST_MANUAL(qemu, table_above_4g)
 {

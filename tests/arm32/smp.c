@@ -5,10 +5,10 @@
  */
 #include <asm/setup.h>
 #include <asm/smp.h>
-#include <bootinfo.h>
-#include <lib.h>
-#include <selftest.h>
-#include <spinlock.h>
+#include <dt/bootinfo.h>
+#include <lib/lib.h>
+#include <lib/spinlock.h>
+#include <test/selftest.h>
 
 const struct bootinfo *boot_info(void);
 

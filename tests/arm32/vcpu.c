@@ -13,13 +13,13 @@
  */
 #include <asm/pgtable.h>
 #include <asm/smp.h>
-#include <domain_page.h>
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
 #include <string.h>
-#include <vcpu.h>
+#include <test/selftest.h>
 
 static struct vcpu vcpu_a, vcpu_b;
 

@@ -15,12 +15,12 @@
  * checks. The heap's figures include its lock; the "spinlock" benchmark
  * gives its cost (twice per operation: alloc and free).
  */
-#include <bench.h>
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
+#include <lib/lib.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <test/bench.h>
 #ifdef CONFIG_HOST
-#include <host_machine.h>
+#include <host/machine.h>
 #endif
 
 /* --- the heap ------------------------------------------------------------ */

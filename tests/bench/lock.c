@@ -2,8 +2,8 @@
  * The cost of the heap lock on its own, so that allocator figures can be
  * read with and without it.
  */
-#include <bench.h>
-#include <spinlock.h>
+#include <lib/spinlock.h>
+#include <test/bench.h>
 
 static spinlock_t bench_lock = SPIN_LOCK_UNLOCKED;
 

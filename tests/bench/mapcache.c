@@ -14,10 +14,10 @@
  *            what the hit path saves.
  * All four run under the caching (release) policy.
  */
-#include <bench.h>
-#include <lib.h>
-#include <mapcache.h>
-#include <vcpu.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/mapcache.h>
+#include <test/bench.h>
 
 #define BENCH_MFN 0x100000UL
 #define MISS_FRAMES (2 * MAPCACHE_SLOTS)

@@ -13,14 +13,14 @@
  * host, the set-up also builds the default fake machine and the vmap region
  * when the benchmark binary has none.
  */
-#include <bench.h>
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <pt.h>
-#include <vmap.h>
+#include <lib/lib.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/pt.h>
+#include <mm/vmap.h>
+#include <test/bench.h>
 #ifdef CONFIG_HOST
-#include <host_machine.h>
+#include <host/machine.h>
 #endif
 
 #define SCATTERED 512

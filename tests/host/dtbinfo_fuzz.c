@@ -6,19 +6,19 @@
  * attempt gets a malloc'd buffer of exactly the bytes it claims to have, so
  * AddressSanitizer catches any read past them, and UBSan watches the
  * arithmetic. Beyond "no crash", every successful parse must satisfy the
- * promises of include/bootinfo.h, checked here independently of the parser,
+ * promises of include/dt/bootinfo.h, checked here independently of the parser,
  * and every failure must come with a message.
  *
  * Most mutations hit the structure and strings blocks with values that are
  * likely to matter (lengths, cell counts, tags, offsets); a few hit the
  * header or cut the blob short, which mostly exercises the up-front checks.
  */
-#include <bootinfo.h>
-#include <lib.h>
-#include <selftest.h>
+#include <dt/bootinfo.h>
+#include <lib/lib.h>
+#include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libfdt.h>
+#include <test/selftest.h>
 
 #define FUZZ_ITERATIONS 20000
 #define FUZZ_SEED 0x9e3779b97f4a7c15ULL
@@ -233,7 +233,7 @@ static bool good_message(const char *s, size_t size)
     return true;
 }
 
-/* What include/bootinfo.h promises after a successful parse; returns what broke, or NULL. */
+/* What include/dt/bootinfo.h promises after a successful parse; returns what broke, or NULL. */
 static const char *check_promises(const struct bootinfo *bi)
 {
     if (bi->nr_ram == 0 || bi->nr_ram > BOOTINFO_MAX_BANKS)

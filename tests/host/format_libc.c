@@ -3,10 +3,10 @@
  * conversions: the C standard defines both outputs, so any difference is a
  * bug in ours (or an extension we did not mean to make).
  */
-#include <lib.h>
-#include <selftest.h>
+#include <lib/lib.h>
 #include <stdio.h>
 #include <string.h>
+#include <test/selftest.h>
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 

@@ -4,11 +4,12 @@
  * chunks. The unit tests borrow the (closed, empty) boot allocator of the
  * running machine and close it again when done.
  */
-#include <boot_alloc.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <mm/boot_alloc.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/setup_mm.h>
+#include <test/hooks.h>
+#include <test/selftest.h>
 
 #include "heap_test.h"
 

@@ -17,10 +17,11 @@
  * domheap memory really touches the xenheap (otherwise the frame table,
  * allocated right below the xenheap, would insulate it).
  */
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/setup_mm.h>
+#include <test/hooks.h>
+#include <test/selftest.h>
 
 #include "heap_test.h"
 

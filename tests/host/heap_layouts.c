@@ -5,13 +5,13 @@
  * worked out from the rules in setup_mm.h and pdx.h, in the comments next to
  * it; each test puts the default machine back when it is done.
  */
-#include <boot_alloc.h>
-#include <domain_page.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <mm/boot_alloc.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/setup_mm.h>
 #include <string.h>
+#include <test/selftest.h>
 
 #include "heap_test.h"
 
@@ -19,7 +19,7 @@
 #define GiB (1ULL << 30)
 #define PAGES(bytes) ((unsigned long)((bytes) >> PAGE_SHIFT))
 
-/* The default machine (host_machine.h): 1 GiB at 33 GiB, first 4 MiB less
+/* The default machine (host/machine.h): 1 GiB at 33 GiB, first 4 MiB less
  * the gap [1 MiB, 2 MiB) reserved. */
 SELFTEST(heap_layout, default_machine_above_4g)
 {

@@ -3,12 +3,12 @@
  * main() runs, so that the shared heap tests find a heap as they do in the
  * image, and the helpers of heap_test.h swap layouts for one test.
  */
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <test/selftest.h>
 
 #include "heap_test.h"
 

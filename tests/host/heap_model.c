@@ -22,13 +22,13 @@
  * multiple of 32 MiB (see heap_buffer.c): that buffer page is under load the
  * whole time. (Its top edge is the 4 GiB zone boundary.)
  */
-#include <domain.h>
-#include <domain_page.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <domain/domain.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/setup_mm.h>
 #include <string.h>
+#include <test/selftest.h>
 
 #include "heap_test.h"
 

@@ -6,8 +6,8 @@
 #ifndef HEAP_TEST_H
 #define HEAP_TEST_H
 
-#include <host_machine.h>
-#include <types.h>
+#include <host/machine.h>
+#include <lib/types.h>
 
 /* A config with the given banks (start, size pairs) and nothing reserved. */
 void heap_test_config(struct host_machine_config *cfg, unsigned int nr_banks, ...);

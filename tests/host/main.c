@@ -2,7 +2,7 @@
  * Host test binary: runs the self-tests selected by argv[1] (all by default)
  * and exits non-zero if any failed.
  */
-#include <selftest.h>
+#include <test/selftest.h>
 
 int main(int argc, char **argv)
 {

@@ -11,13 +11,13 @@
  * policies: every live address translates to its frame, no frame is mapped
  * twice, and nothing is written on a hit.
  */
-#include <arch_mapcache.h>
-#include <domain.h>
-#include <lib.h>
-#include <mapcache.h>
-#include <selftest.h>
+#include <domain/domain.h>
+#include <domain/vcpu.h>
+#include <host/mapcache.h>
+#include <lib/lib.h>
+#include <mm/mapcache.h>
 #include <string.h>
-#include <vcpu.h>
+#include <test/selftest.h>
 
 #define BASE_MFN 0x200000UL
 

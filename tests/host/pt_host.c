@@ -12,18 +12,18 @@
  * valid entry when nothing but permissions changes, and then the same
  * barrier-invalidate-barrier must follow.
  */
-#include <arch_pt.h>
-#include <boot_alloc.h>
-#include <domain_page.h>
-#include <host_pt.h>
-#include <lib.h>
-#include <mm.h>
-#include <page_alloc.h>
-#include <pt.h>
-#include <selftest.h>
-#include <setup_mm.h>
+#include <arch/pt.h>
+#include <host/pt.h>
+#include <lib/lib.h>
+#include <mm/boot_alloc.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+#include <mm/pt.h>
+#include <mm/setup_mm.h>
+#include <mm/vmap.h>
 #include <string.h>
-#include <vmap.h>
+#include <test/selftest.h>
 
 #include "../vmap_test.h"
 #include "heap_test.h"

@@ -1,12 +1,12 @@
 /*
  * The Hyp-mode translation registers that give the LPAE descriptor bits their
- * meaning. The descriptor format itself is common (include/lpae.h), because
+ * meaning. The descriptor format itself is common (include/mm/lpae.h), because
  * the page-table code that builds descriptors is common and host-tested.
  */
 #ifndef ASM_LPAE_H
 #define ASM_LPAE_H
 
-#include <lpae.h>
+#include <mm/lpae.h>
 
 /*
  * HMAIR0: one byte per AttrIndx, in the order of lpae.h's MT_* values:

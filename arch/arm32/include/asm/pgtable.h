@@ -12,7 +12,7 @@
 
 #include <asm/lpae.h>
 #include <asm/sysregs.h>
-#include <types.h>
+#include <lib/types.h>
 
 typedef uint64_t lpae_t;
 

@@ -4,7 +4,7 @@
 #ifndef ASM_SETUP_H
 #define ASM_SETUP_H
 
-#include <types.h>
+#include <lib/types.h>
 
 /* Physical minus virtual address of the image (the boot stub computes it). */
 extern uint32_t phys_offset;

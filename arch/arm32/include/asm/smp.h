@@ -10,7 +10,7 @@
 
 #include <asm/pgtable.h>
 #include <asm/sysregs.h>
-#include <types.h>
+#include <lib/types.h>
 
 #define NR_CPUS 8
 #define CPU_STACK_SIZE 16384

@@ -11,7 +11,7 @@
 #ifndef ASM_SPINLOCK_H
 #define ASM_SPINLOCK_H
 
-#include <types.h>
+#include <lib/types.h>
 
 typedef struct {
     union {

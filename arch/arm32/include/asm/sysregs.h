@@ -6,7 +6,7 @@
 #ifndef ASM_SYSREGS_H
 #define ASM_SYSREGS_H
 
-#include <types.h>
+#include <lib/types.h>
 
 #define __stringify_1(x) #x
 #define __stringify(x) __stringify_1(x)

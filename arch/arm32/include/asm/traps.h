@@ -4,7 +4,7 @@
 #ifndef ASM_TRAPS_H
 #define ASM_TRAPS_H
 
-#include <types.h>
+#include <lib/types.h>
 
 /* The frame entry.S builds; keep in step with FRAME_WORDS there. */
 struct cpu_regs {

@@ -5,7 +5,7 @@
 #ifndef ASM_SPINLOCK_H
 #define ASM_SPINLOCK_H
 
-#include <types.h>
+#include <lib/types.h>
 
 typedef struct {
     uint16_t owner;   /* ticket being served */

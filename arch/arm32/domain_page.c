@@ -1,0 +1,66 @@
+/*
+ * map_domain_page() for the image: a slot of the current VCPU's mapcache.
+ *
+ * The mapping lives in the VCPU's own domheap window, so it is valid for
+ * that VCPU only, until unmap_domain_page(); see common/mm/mapcache.c for how
+ * slots are found, shared and recycled. This file only picks the VCPU and
+ * checks what callers pass.
+ *
+ * The host build has its own map_domain_page() (arch/host/mm.c): host
+ * memory cannot be mapped per VCPU, so host tests drive the mapcache API on
+ * VCPUs they create.
+ */
+#include <asm/layout.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/domain_page.h>
+#include <mm/mapcache.h>
+#include <mm/pdx.h>
+#include <mm/pt.h>
+
+BUILD_BUG_ON(MAPCACHE_VIRT_START != DOMHEAP_VIRT_START);
+BUILD_BUG_ON(MAPCACHE_VIRT_SIZE > DOMHEAP_VIRT_SIZE);
+
+static struct vcpu *mapping_vcpu(const char *caller, unsigned long what)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (unlikely(!v))
+        panic("%s(0x%lx): this CPU runs no VCPU yet, so it has no domheap window", caller,
+              what);
+    return v;
+}
+
+void *map_domain_page(mfn_t mfn)
+{
+    struct vcpu *v = mapping_vcpu("map_domain_page", mfn);
+
+    if (unlikely(!mfn_valid(mfn)))
+        panic("map_domain_page(mfn 0x%lx): pa 0x%llx is not RAM", mfn,
+              (unsigned long long)mfn_to_paddr(mfn));
+    return (void *)mapcache_map(&v->mapcache, mfn);
+}
+
+void unmap_domain_page(const void *va)
+{
+    /* As in Xen, NULL is "nothing was mapped", so cleanup paths need no test. */
+    if (!va)
+        return;
+    mapcache_unmap(&mapping_vcpu("unmap_domain_page", (vaddr_t)va)->mapcache, (vaddr_t)va);
+}
+
+mfn_t domain_page_map_to_mfn(const void *ptr)
+{
+    vaddr_t va = (vaddr_t)ptr;
+    paddr_t pa;
+
+    if (mapcache_va_in_window(va))
+        return mapcache_va_to_mfn(&mapping_vcpu("domain_page_map_to_mfn", va)->mapcache, va);
+
+    /* map_domain_page_global() and other vmap addresses: the shared tables say. */
+    pa = pt_translate(va);
+    if (pa == PT_NO_PADDR)
+        panic("domain_page_map_to_mfn(0x%lx): not a map_domain_page or vmap address",
+              (unsigned long)va);
+    return paddr_to_mfn(pa);
+}

@@ -1,0 +1,75 @@
+/*
+ * Domain memory accounting: who owns which domheap page, and how many each
+ * domain holds against its limit.
+ *
+ * The owner is recorded in every page of an assignment, not only the first,
+ * so that any page can be traced to its domain. The domain's lock covers its
+ * counter and the owner fields of the pages being assigned; the pages
+ * themselves are already allocated (the heap lock is not needed).
+ */
+#include <domain/domain.h>
+#include <lib/lib.h>
+#include <mm/mm.h>
+#include <string.h>
+
+void domain_init(struct domain *d, domid_t id, unsigned long max_pages)
+{
+    memset(d, 0, sizeof(*d));
+    d->domain_id = id;
+    spin_lock_init(&d->page_alloc_lock);
+    d->max_pages = max_pages;
+}
+
+int assign_pages(struct domain *d, struct page_info *pg, unsigned int order)
+{
+    unsigned long n = 1UL << order;
+
+    spin_lock(&d->page_alloc_lock);
+    if (d->tot_pages + n < d->tot_pages || d->tot_pages + n > d->max_pages) {
+        spin_unlock(&d->page_alloc_lock);
+        return -E2BIG;
+    }
+    for (unsigned long i = 0; i < n; i++) {
+        const char *why = NULL;
+
+        if (!page_in_frame_table(&pg[i]))
+            why = "is not in the frame table";
+        else if (page_state(&pg[i]) != PGS_inuse)
+            why = "is not an allocated page";
+        else if (is_xen_heap_page(&pg[i]))
+            why = "is a xenheap page";
+        else if (pg[i].u.owner)
+            why = "already has an owner";
+        if (why) {
+            mfn_t mfn = page_in_frame_table(&pg[i]) ? page_to_mfn(&pg[i]) : INVALID_MFN;
+
+            /* Undo what this call did, so a caught panic leaves no trace. */
+            while (i-- > 0)
+                pg[i].u.owner = NULL;
+            spin_unlock(&d->page_alloc_lock);
+            panic("assign_pages: page mfn 0x%lx (pa 0x%llx) %s (domain %u)", mfn,
+                  (unsigned long long)mfn_to_paddr(mfn), why, d->domain_id);
+        }
+        pg[i].u.owner = d;
+    }
+    d->tot_pages += n;
+    spin_unlock(&d->page_alloc_lock);
+    return 0;
+}
+
+unsigned long domain_adjust_tot_pages(struct domain *d, long pages)
+{
+    unsigned long n;
+
+    spin_lock(&d->page_alloc_lock);
+    if (pages < 0 && (unsigned long)-pages > d->tot_pages) {
+        unsigned long had = d->tot_pages;
+
+        spin_unlock(&d->page_alloc_lock);
+        panic("domain %u: removing %ld pages from %lu", d->domain_id, -pages, had);
+    }
+    d->tot_pages += (unsigned long)pages;
+    n = d->tot_pages;
+    spin_unlock(&d->page_alloc_lock);
+    return n;
+}

@@ -1,0 +1,50 @@
+/*
+ * VCPUs, as far as their domheap window goes: creating one sets up an empty
+ * mapcache and asks the arch for the window's page tables; destroying one
+ * insists that every map_domain_page() it made was undone, because a
+ * mapping left behind would outlive the tables it is written in.
+ */
+#include <domain/domain.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <string.h>
+
+const char *vcpu_name(const struct vcpu *v, char *buf, size_t size)
+{
+    if (v->domain)
+        fmt_snprintf(buf, size, "d%uv%u", v->domain->domain_id, v->vcpu_id);
+    else
+        fmt_snprintf(buf, size, "idle-v%u", v->vcpu_id);
+    return buf;
+}
+
+int vcpu_init(struct vcpu *v, unsigned int vcpu_id, struct domain *d)
+{
+    memset(v, 0, sizeof(*v));
+    v->vcpu_id = vcpu_id;
+    v->domain = d;
+#ifdef CONFIG_DEBUG
+    mapcache_init(&v->mapcache, true);
+#else
+    mapcache_init(&v->mapcache, false);
+#endif
+    return arch_vcpu_init(v);
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+    struct mapcache *mc = &v->mapcache;
+
+    if (mc->nr_in_use) {
+        char name[24];
+        unsigned int i = 0;
+
+        while (mc->slot[i].count == 0)
+            i++;
+        panic("vcpu_destroy: %s still has %u mappings in use, the first at va 0x%lx "
+              "(mfn 0x%lx, count %u)", vcpu_name(v, name, sizeof(name)), mc->nr_in_use,
+              (unsigned long)mapcache_slot_va(i), mc->slot[i].mfn, mc->slot[i].count);
+    }
+    mapcache_flush_cached(mc);
+    arch_vcpu_destroy(v);
+}

@@ -1,0 +1,497 @@
+/*
+ * The mapcache: which frame each slot of a VCPU's domheap window maps.
+ *
+ * map_domain_page() needs a temporary mapping of any frame, many times a
+ * second, often of a frame that is already mapped. Each VCPU owns 1024
+ * slots of 4 KiB at the bottom of its window (VA 0x80000000-0x803fffff) and
+ * one page-table entry per slot, so at least 1024 distinct frames can be
+ * mapped at once, and a VCPU's mappings are invisible to the other VCPUs.
+ *
+ * Why 4 KiB slots and not Xen's 2 MiB ones: a 2 MiB block maps the 511
+ * frames around the one asked for too, so every user of a mapping could
+ * read and write its neighbours (another domain's memory, the frame table);
+ * and replacing a 4 KiB slot touches exactly one level-3 entry, which makes
+ * break-before-make a single invalidate-flush-write. The cost is the level-3
+ * tables (8 KiB per VCPU), which is nothing.
+ *
+ * Finding a frame's slot: a hash of the MFN (Fibonacci hashing) picks one of
+ * 2048 buckets, and the slots of a bucket are chained through the slot array
+ * with 16-bit indexes. With at most 1024 frames in 2048 buckets a chain is
+ * expected to hold one slot, so a lookup takes expected constant time, and
+ * all of a mapcache is one 16 KiB structure with no pointers in it.
+ *
+ * Reference counts are 16 bits beside the MFN, not in the entry's four
+ * software bits as in Xen: 15 nested mappings of one frame are not many
+ * (a frame can be mapped by a caller and again by everything it calls),
+ * and a count that saturates is a panic rather than a wrap.
+ *
+ * Slots are free, cached or in use (see struct mapcache_slot). What happens
+ * when the last reference goes depends on the policy:
+ *  - release builds keep the mapping (cached, at the tail of an LRU list):
+ *    mapping the same frame again, the common case, is a hash hit with no
+ *    entry written and no TLB flush;
+ *  - debug builds (strict) invalidate the entry and flush its TLB entry at
+ *    once, so an access through a pointer kept after unmap faults instead of
+ *    reaching whatever the slot maps next.
+ * A miss takes the oldest free slot: handing out free slots in FIFO order
+ * keeps a slot unmapped for as long as possible after a strict unmap, which
+ * gives a stale pointer the longest chance to fault. With no free slot, the
+ * least recently released cached slot is evicted, following break-before-
+ * make (Arm ARM, B3.10.1): the old entry is invalidated and its VA flushed
+ * from the TLB before the new entry is written, so the CPU never holds two
+ * translations for the VA. A free slot needs no flush: an invalid entry is
+ * never held in a TLB. When every slot is in use the mapcache panics with
+ * the slot table: silently reusing a slot somebody still uses would corrupt
+ * memory.
+ *
+ * A mapcache belongs to one VCPU, which runs on one CPU at a time and is
+ * never reentered (no map_domain_page from interrupt handlers): no lock.
+ */
+#include <domain/domain.h>
+#include <domain/vcpu.h>
+#include <lib/lib.h>
+#include <mm/mapcache.h>
+#include <mm/pdx.h>
+#include <string.h>
+
+BUILD_BUG_ON(MAPCACHE_SLOTS >= MAPCACHE_NONE);
+BUILD_BUG_ON(MAPCACHE_BUCKETS < MAPCACHE_SLOTS);
+BUILD_BUG_ON(MAPCACHE_VIRT_START & ((2u << 20) - 1));   /* the level-3 tables start a 2 MiB block */
+
+#define CHECK_REPORT_MAX 8
+
+static inline uint16_t idx16(unsigned int i)
+{
+    return (uint16_t)i;
+}
+
+/* --- doubly linked lists (free and LRU) through the slot array ------------ */
+
+/*
+ * Inline, with the list's head and tail passed as pointers: the reuse of a
+ * cached slot takes it off the LRU list and its unmap puts it back, so
+ * these sit on the path that makes the cache worth having.
+ */
+static inline void list_push_tail(struct mapcache *mc, uint16_t *head, uint16_t *tail,
+                                  unsigned int i)
+{
+    struct mapcache_slot *s = &mc->slot[i];
+
+    s->prev = *tail;
+    s->next = MAPCACHE_NONE;
+    if (*tail != MAPCACHE_NONE)
+        mc->slot[*tail].next = idx16(i);
+    else
+        *head = idx16(i);
+    *tail = idx16(i);
+}
+
+static inline void list_remove(struct mapcache *mc, uint16_t *head, uint16_t *tail,
+                               unsigned int i)
+{
+    struct mapcache_slot *s = &mc->slot[i];
+
+    if (s->prev != MAPCACHE_NONE)
+        mc->slot[s->prev].next = s->next;
+    else
+        *head = s->next;
+    if (s->next != MAPCACHE_NONE)
+        mc->slot[s->next].prev = s->prev;
+    else
+        *tail = s->prev;
+    s->prev = s->next = MAPCACHE_NONE;
+}
+
+#define FREE_LIST(mc) &(mc)->free_head, &(mc)->free_tail
+#define LRU_LIST(mc) &(mc)->lru_head, &(mc)->lru_tail
+
+/* --- hash chains ---------------------------------------------------------- */
+
+static void hash_insert(struct mapcache *mc, unsigned int i)
+{
+    uint16_t *head = &mc->bucket[mapcache_hash(mc->slot[i].mfn)];
+
+    mc->slot[i].hash_next = *head;
+    *head = idx16(i);
+}
+
+static void hash_remove(struct mapcache *mc, unsigned int i)
+{
+    uint16_t *link = &mc->bucket[mapcache_hash(mc->slot[i].mfn)];
+
+    while (*link != i) {
+        BUG_ON(*link == MAPCACHE_NONE);     /* slot i is not on its chain */
+        link = &mc->slot[*link].hash_next;
+    }
+    *link = mc->slot[i].hash_next;
+    mc->slot[i].hash_next = MAPCACHE_NONE;
+}
+
+unsigned int mapcache_lookup(const struct mapcache *mc, mfn_t mfn)
+{
+    unsigned int i = mc->bucket[mapcache_hash(mfn)];
+
+    while (i != MAPCACHE_NONE && mc->slot[i].mfn != mfn)
+        i = mc->slot[i].hash_next;
+    return i;
+}
+
+/* --- setup ---------------------------------------------------------------- */
+
+void mapcache_init(struct mapcache *mc, bool strict)
+{
+    memset(mc, 0, sizeof(*mc));
+    mc->strict = strict;
+    mc->free_head = mc->free_tail = MAPCACHE_NONE;
+    mc->lru_head = mc->lru_tail = MAPCACHE_NONE;
+    for (unsigned int b = 0; b < MAPCACHE_BUCKETS; b++)
+        mc->bucket[b] = MAPCACHE_NONE;
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
+        mc->slot[i].mfn = INVALID_MFN;
+        mc->slot[i].hash_next = MAPCACHE_NONE;
+        list_push_tail(mc, FREE_LIST(mc), i);
+    }
+}
+
+/* --- the slot table, for panics and tests ---------------------------------- */
+
+static void console_sink(void *ctx, const char *line)
+{
+    (void)ctx;
+    printk("%s\n", line);
+}
+
+static mapcache_dump_sink panic_dump_sink;
+static void *panic_dump_ctx;
+
+void mapcache_set_panic_dump_sink(mapcache_dump_sink sink, void *ctx,
+                                  mapcache_dump_sink *old_sink, void **old_ctx)
+{
+    if (old_sink)
+        *old_sink = panic_dump_sink;
+    if (old_ctx)
+        *old_ctx = panic_dump_ctx;
+    panic_dump_sink = sink;
+    panic_dump_ctx = ctx;
+}
+
+void mapcache_dump(const struct mapcache *mc, mapcache_dump_sink sink, void *ctx)
+{
+    char name[24], line[128];
+
+    if (!sink)
+        sink = console_sink;
+    vcpu_name(mapcache_to_const_vcpu(mc), name, sizeof(name));
+    fmt_snprintf(line, sizeof(line),
+                 "mapcache of %s: %u slots, %u in use, %u cached, %u free (%s); "
+                 "hits %lu, reuses %lu, misses %lu, evictions %lu",
+                 name, MAPCACHE_SLOTS, mc->nr_in_use, mc->nr_cached,
+                 MAPCACHE_SLOTS - mc->nr_in_use - mc->nr_cached,
+                 mc->strict ? "strict" : "caching", mc->hits, mc->reuses, mc->misses,
+                 mc->evictions);
+    sink(ctx, line);
+    sink(ctx, "  slot  va          mfn         count");
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
+        const struct mapcache_slot *s = &mc->slot[i];
+
+        if (s->mfn == INVALID_MFN)
+            continue;
+        fmt_snprintf(line, sizeof(line), "  %4u  0x%08lx  0x%08lx  %5u%s", i,
+                     (unsigned long)mapcache_slot_va(i), s->mfn, s->count,
+                     s->count ? "" : " (cached)");
+        sink(ctx, line);
+    }
+}
+
+static void __noreturn exhausted(struct mapcache *mc, mfn_t mfn)
+{
+    char name[24];
+
+    mapcache_dump(mc, panic_dump_sink, panic_dump_ctx);
+    vcpu_name(mapcache_to_vcpu(mc), name, sizeof(name));
+    panic("map_domain_page(mfn 0x%lx): %s: all %u mapcache slots are in use "
+          "(a missing unmap_domain_page?)", mfn, name, MAPCACHE_SLOTS);
+}
+
+/* --- map and unmap -------------------------------------------------------- */
+
+/* Out of line: its message buffer would put a stack canary on the hot path. */
+static void __noreturn __attribute__((noinline)) count_saturated(const struct mapcache *mc,
+                                                                 mfn_t mfn, unsigned int i)
+{
+    char name[24];
+
+    vcpu_name(mapcache_to_const_vcpu(mc), name, sizeof(name));
+    panic("map_domain_page(mfn 0x%lx): %s: reference count of va 0x%lx saturated "
+          "(%u mappings of one frame)", mfn, name, (unsigned long)mapcache_slot_va(i),
+          MAPCACHE_COUNT_MAX);
+}
+
+/* No slot maps mfn yet: take a free one, else evict, else give up. */
+static vaddr_t __attribute__((noinline)) map_miss(struct mapcache *mc, mfn_t mfn)
+{
+    struct vcpu *v = mapcache_to_vcpu(mc);
+    unsigned int i = mc->free_head;
+    bool evict = false;
+
+    if (i != MAPCACHE_NONE) {
+        list_remove(mc, FREE_LIST(mc), i);
+    } else if ((i = mc->lru_head) != MAPCACHE_NONE) {
+        list_remove(mc, LRU_LIST(mc), i);
+        hash_remove(mc, i);
+        mc->nr_cached--;
+        mc->evictions++;
+        evict = true;
+    } else {
+        exhausted(mc, mfn);
+    }
+
+    mc->slot[i].mfn = mfn;
+    mc->slot[i].count = 1;
+    hash_insert(mc, i);
+    mc->nr_in_use++;
+    mc->misses++;
+
+    /* Break, then make. */
+    if (evict)
+        arch_mapcache_clear(v, i);
+    arch_mapcache_set(v, i, mfn);
+    return mapcache_slot_va(i);
+}
+
+vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
+{
+    struct mapcache_slot *s;
+    unsigned int i;
+
+    /* Also rejects INVALID_MFN, which marks free slots. */
+    if (unlikely(mfn >> MFN_BITS))
+        panic("map_domain_page(mfn 0x%lx): beyond the 40-bit physical address space", mfn);
+
+    i = mapcache_lookup(mc, mfn);
+    if (unlikely(i == MAPCACHE_NONE))
+        return map_miss(mc, mfn);
+
+    s = &mc->slot[i];
+    if (s->count == 0) {
+        list_remove(mc, LRU_LIST(mc), i);
+        mc->nr_cached--;
+        mc->nr_in_use++;
+        mc->reuses++;
+    } else if (unlikely(s->count == MAPCACHE_COUNT_MAX)) {
+        count_saturated(mc, mfn, i);
+    } else {
+        mc->hits++;
+    }
+    s->count++;
+    return mapcache_slot_va(i);
+}
+
+static void __noreturn __attribute__((noinline)) bad_address(const struct mapcache *mc, const char *caller, vaddr_t va,
+                                   const char *why)
+{
+    char name[24];
+    unsigned int i = mapcache_va_slot(va);
+
+    vcpu_name(mapcache_to_const_vcpu(mc), name, sizeof(name));
+    if (!mapcache_va_in_window(va))
+        panic("%s(0x%lx): %s: outside the map_domain_page window 0x%lx-0x%lx", caller,
+              (unsigned long)va, name, (unsigned long)MAPCACHE_VIRT_START,
+              (unsigned long)MAPCACHE_VIRT_END - 1);
+    if (mc->slot[i].mfn == INVALID_MFN)
+        panic("%s(0x%lx): %s: slot %u maps nothing (%s)", caller, (unsigned long)va, name, i,
+              why);
+    panic("%s(0x%lx): %s: slot %u (mfn 0x%lx) has no references left (%s)", caller,
+          (unsigned long)va, name, i, mc->slot[i].mfn, why);
+}
+
+void mapcache_unmap(struct mapcache *mc, vaddr_t va)
+{
+    struct mapcache_slot *s;
+    unsigned int i;
+
+    if (unlikely(!mapcache_va_in_window(va)))
+        bad_address(mc, "unmap_domain_page", va, "");
+    i = mapcache_va_slot(va);
+    s = &mc->slot[i];
+    if (unlikely(s->count == 0))
+        bad_address(mc, "unmap_domain_page", va, "never mapped, or unmapped twice");
+
+    if (--s->count)
+        return;
+    mc->nr_in_use--;
+    if (mc->strict) {
+        hash_remove(mc, i);
+        s->mfn = INVALID_MFN;
+        list_push_tail(mc, FREE_LIST(mc), i);
+        arch_mapcache_clear(mapcache_to_vcpu(mc), i);
+    } else {
+        list_push_tail(mc, LRU_LIST(mc), i);
+        mc->nr_cached++;
+    }
+}
+
+mfn_t mapcache_va_to_mfn(const struct mapcache *mc, vaddr_t va)
+{
+    if (unlikely(!mapcache_va_in_window(va)))
+        bad_address(mc, "domain_page_map_to_mfn", va, "");
+    if (unlikely(mc->slot[mapcache_va_slot(va)].count == 0))
+        bad_address(mc, "domain_page_map_to_mfn", va, "not a live mapping");
+    return mc->slot[mapcache_va_slot(va)].mfn;
+}
+
+void mapcache_flush_cached(struct mapcache *mc)
+{
+    struct vcpu *v = mapcache_to_vcpu(mc);
+
+    while (mc->lru_head != MAPCACHE_NONE) {
+        unsigned int i = mc->lru_head;
+
+        list_remove(mc, LRU_LIST(mc), i);
+        hash_remove(mc, i);
+        mc->slot[i].mfn = INVALID_MFN;
+        mc->nr_cached--;
+        list_push_tail(mc, FREE_LIST(mc), i);
+        arch_mapcache_clear(v, i);
+    }
+}
+
+void mapcache_set_strict(struct mapcache *mc, bool strict)
+{
+    if (strict)
+        mapcache_flush_cached(mc);
+    mc->strict = strict;
+}
+
+/* --- checks --------------------------------------------------------------- */
+
+unsigned int mapcache_longest_chain(const struct mapcache *mc)
+{
+    unsigned int longest = 0;
+
+    for (unsigned int b = 0; b < MAPCACHE_BUCKETS; b++) {
+        unsigned int n = 0;
+
+        for (unsigned int i = mc->bucket[b]; i != MAPCACHE_NONE && n <= MAPCACHE_SLOTS;
+             i = mc->slot[i].hash_next)
+            n++;
+        longest = max(longest, n);
+    }
+    return longest;
+}
+
+struct check_state {
+    const struct mapcache *mc;
+    unsigned int bad;
+    unsigned int reported;
+    uint8_t seen_list[MAPCACHE_SLOTS];  /* times found on the free or LRU list */
+    uint8_t seen_hash[MAPCACHE_SLOTS];  /* times found on a hash chain */
+};
+
+static void __printf(3, 4) check_fail(struct check_state *st, unsigned int kind,
+                                      const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+
+    st->bad |= kind;
+    if (st->reported++ >= CHECK_REPORT_MAX)
+        return;
+    va_start(ap, fmt);
+    fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    printk("mapcache_check: %s\n", msg);
+}
+
+/* Walks one list; returns its length. cached: the LRU list (else the free list). */
+static unsigned int check_list(struct check_state *st, unsigned int head, unsigned int tail,
+                               bool cached)
+{
+    const struct mapcache *mc = st->mc;
+    unsigned int kind = cached ? MAPCACHE_BAD_LRU : MAPCACHE_BAD_FREE;
+    const char *what = cached ? "LRU list" : "free list";
+    unsigned int prev = MAPCACHE_NONE, n = 0;
+
+    for (unsigned int i = head; i != MAPCACHE_NONE; i = mc->slot[i].next) {
+        const struct mapcache_slot *s;
+
+        if (i >= MAPCACHE_SLOTS || n++ == MAPCACHE_SLOTS) {
+            check_fail(st, kind, "%s: bad index %u or a cycle", what, i);
+            return n;
+        }
+        s = &mc->slot[i];
+        if (s->prev != prev)
+            check_fail(st, kind, "%s: slot %u links back to %u, expected %u", what, i, s->prev,
+                       prev);
+        if (st->seen_list[i]++) {
+            check_fail(st, MAPCACHE_BAD_STATE, "%s: slot %u is listed twice", what, i);
+            return n;
+        }
+        if (s->count != 0 || (s->mfn == INVALID_MFN) == cached)
+            check_fail(st, kind, "%s: slot %u has mfn 0x%lx and count %u", what, i, s->mfn,
+                       s->count);
+        prev = i;
+    }
+    if (prev != tail)
+        check_fail(st, kind, "%s: ends at slot %u but its tail is %u", what, prev, tail);
+    return n;
+}
+
+unsigned int mapcache_check(const struct mapcache *mc)
+{
+    static struct check_state st;   /* too big for a stack; checks do not nest */
+    unsigned int nr_free, nr_lru, in_use = 0;
+
+    memset(&st, 0, sizeof(st));
+    st.mc = mc;
+    nr_free = check_list(&st, mc->free_head, mc->free_tail, false);
+    nr_lru = check_list(&st, mc->lru_head, mc->lru_tail, true);
+
+    for (unsigned int b = 0; b < MAPCACHE_BUCKETS; b++) {
+        unsigned int n = 0;
+
+        for (unsigned int i = mc->bucket[b]; i != MAPCACHE_NONE; i = mc->slot[i].hash_next) {
+            if (i >= MAPCACHE_SLOTS || n++ == MAPCACHE_SLOTS) {
+                check_fail(&st, MAPCACHE_BAD_HASH, "bucket %u: bad index %u or a cycle", b, i);
+                break;
+            }
+            if (st.seen_hash[i]++) {
+                check_fail(&st, MAPCACHE_BAD_HASH, "slot %u is on a chain twice", i);
+                break;
+            }
+            if (mc->slot[i].mfn == INVALID_MFN || mapcache_hash(mc->slot[i].mfn) != b)
+                check_fail(&st, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is in bucket %u", i,
+                           mc->slot[i].mfn, b);
+        }
+    }
+
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
+        const struct mapcache_slot *s = &mc->slot[i];
+        bool mapped = s->mfn != INVALID_MFN;
+
+        if (s->count)
+            in_use++;
+        if (s->count && st.seen_list[i])
+            check_fail(&st, MAPCACHE_BAD_STATE, "slot %u is in use (count %u) but listed", i,
+                       s->count);
+        if (!s->count && !st.seen_list[i])
+            check_fail(&st, MAPCACHE_BAD_STATE, "slot %u (mfn 0x%lx) is unused but on no list",
+                       i, s->mfn);
+        if (mapped != (st.seen_hash[i] != 0))
+            check_fail(&st, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is %son a chain", i, s->mfn,
+                       mapped ? "not " : "");
+        if (mapped && mapcache_lookup(mc, s->mfn) != i &&
+            mapcache_lookup(mc, s->mfn) != MAPCACHE_NONE)
+            check_fail(&st, MAPCACHE_BAD_HASH, "mfn 0x%lx is in slots %u and %u", s->mfn,
+                       mapcache_lookup(mc, s->mfn), i);
+    }
+
+    if (mc->strict && nr_lru)
+        check_fail(&st, MAPCACHE_BAD_STATE, "%u slots cached under the strict policy", nr_lru);
+    if (in_use != mc->nr_in_use || nr_lru != mc->nr_cached ||
+        nr_free + nr_lru + in_use != MAPCACHE_SLOTS)
+        check_fail(&st, MAPCACHE_BAD_COUNTERS,
+                   "%u in use (counter %u), %u cached (counter %u), %u free", in_use,
+                   mc->nr_in_use, nr_lru, mc->nr_cached, nr_free);
+    return st.bad;
+}

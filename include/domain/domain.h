@@ -1,0 +1,43 @@
+/*
+ * Domains, as far as memory accounting goes.
+ *
+ * A domain owns domheap pages: assign_pages() records the owner in each
+ * page and counts them in tot_pages, refusing to go past max_pages; freeing
+ * a page gives the count back. There is no dynamic allocation in common code,
+ * so a struct domain lives wherever its creator puts it (static, xenheap).
+ */
+#ifndef DOMAIN_H
+#define DOMAIN_H
+
+#include <lib/spinlock.h>
+#include <lib/types.h>
+
+/* Error numbers, with Linux's values. */
+#define E2BIG 7
+#define ENOMEM 12
+#define EINVAL 22
+
+typedef uint16_t domid_t;
+
+struct page_info;
+
+struct domain {
+    domid_t domain_id;
+    spinlock_t page_alloc_lock;   /* tot_pages, and the owner field of its pages */
+    unsigned long tot_pages;      /* pages assigned to the domain */
+    unsigned long max_pages;      /* limit on tot_pages */
+};
+
+void domain_init(struct domain *d, domid_t id, unsigned long max_pages);
+
+/*
+ * Gives the 2^order allocated, anonymous domheap pages at pg to d.
+ * Returns 0, or -E2BIG (and changes nothing) if d would pass max_pages.
+ * Panics if a page is not an allocated anonymous domheap page.
+ */
+int assign_pages(struct domain *d, struct page_info *pg, unsigned int order);
+
+/* Adds pages (negative: removes) to d->tot_pages; returns the new count. */
+unsigned long domain_adjust_tot_pages(struct domain *d, long pages);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * A minimal VCPU: what map_domain_page() needs to know about one.
+ *
+ * The domheap window (VA 0x80000000 up) is private to each VCPU: every VCPU
+ * owns its page tables for the window (struct arch_vcpu) and the mapcache
+ * that decides what they map. Switching a CPU to a VCPU installs that VCPU's
+ * tables in the CPU's root table, so a mapping made by one VCPU is never
+ * visible to another and needs no cross-CPU TLB flush when it goes away.
+ *
+ * There is no dynamic allocation in common code: a struct vcpu lives where
+ * its creator puts it (static, xenheap). It is about 16 KiB (the mapcache),
+ * so not on a stack.
+ */
+#ifndef VCPU_H
+#define VCPU_H
+
+#include <arch/mapcache.h>
+#include <lib/types.h>
+#include <mm/mapcache.h>
+
+struct domain;
+
+struct vcpu {
+    unsigned int vcpu_id;
+    struct domain *domain;      /* NULL for a CPU's idle VCPU */
+    struct arch_vcpu arch;      /* the window's page tables */
+    struct mapcache mapcache;
+};
+
+/*
+ * Sets up v with no mappings (policy: strict in debug builds) and its arch
+ * tables. Returns 0, or -ENOMEM if the arch could not allocate its tables
+ * (v is then unusable and needs no vcpu_destroy()).
+ */
+int vcpu_init(struct vcpu *v, unsigned int vcpu_id, struct domain *d);
+
+/*
+ * Drops v's cached mappings and frees its tables. Panics, naming v and the
+ * first mapping still in use, if any map_domain_page() was not undone.
+ */
+void vcpu_destroy(struct vcpu *v);
+
+/* "d<domain>v<vcpu>", or "idle-v<vcpu>" without a domain: for messages. */
+const char *vcpu_name(const struct vcpu *v, char *buf, size_t size);
+
+/* The VCPU whose window this CPU has installed, or NULL (arch). */
+struct vcpu *current_vcpu(void);
+
+/* Makes v this CPU's current VCPU and installs its window (arch). */
+void vcpu_switch_to(struct vcpu *v);
+
+static inline struct vcpu *mapcache_to_vcpu(struct mapcache *mc)
+{
+    return (struct vcpu *)((char *)mc - offsetof(struct vcpu, mapcache));
+}
+
+static inline const struct vcpu *mapcache_to_const_vcpu(const struct mapcache *mc)
+{
+    return (const struct vcpu *)((const char *)mc - offsetof(struct vcpu, mapcache));
+}
+
+#endif

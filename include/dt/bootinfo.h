@@ -1,0 +1,118 @@
+/*
+ * Boot information read from the device tree.
+ *
+ * The device tree is external input: nothing in it may trigger an assert or
+ * a fault. bootinfo_parse() validates it with libfdt and either fills a
+ * struct bootinfo or returns an error with a message that names the node,
+ * the property and what is wrong.
+ *
+ * Usable RAM is every /memory node's reg entries minus the reserved ranges
+ * (/memreserve/ entries, /reserved-memory children with a reg, the DTB
+ * itself, and the hypervisor image), kept sorted and page-aligned inwards.
+ * RAM comes from the root's children whose device_type is "memory" (the
+ * name does not matter), read with the root's #address-cells/#size-cells;
+ * nodes with status other than "okay" are skipped, here and in
+ * /reserved-memory.
+ *
+ * The blob must be 8-byte aligned, format version 16 or later, with its
+ * blocks aligned as the format requires; anything else is refused before
+ * libfdt walks it (see check_blob() in common/dt/bootinfo.c for why).
+ *
+ * What is an error and what is only a warning:
+ *  - errors (parse fails): a bad header or structure block, malformed or
+ *    unsupported memory/reserved-memory/cpu properties, RAM beyond the
+ *    40-bit LPAE limit, overlapping RAM banks, no RAM, no CPU, an
+ *    unterminated bootargs, more ranges than the fixed arrays hold;
+ *  - warnings (parse succeeds, the message is kept in bi->warning[] and
+ *    printed by bootinfo_print): more CPUs than BOOTINFO_MAX_CPUS (the first
+ *    ones are kept), bootargs longer than the buffer (cut), and anything
+ *    wrong with the console description, because the hypervisor can boot
+ *    without a console it found in the tree.
+ */
+#ifndef BOOTINFO_H
+#define BOOTINFO_H
+
+#include <lib/types.h>
+
+#define BOOTINFO_MAX_BANKS 64      /* RAM ranges, after carving */
+#define BOOTINFO_MAX_RESERVED 32
+#define BOOTINFO_MAX_CPUS 8
+#define BOOTINFO_BOOTARGS_LEN 256
+#define BOOTINFO_PATH_LEN 128
+#define BOOTINFO_ERR_LEN 200
+#define BOOTINFO_MAX_WARNINGS 4    /* kept; nr_warnings counts them all */
+
+/* LPAE gives a 40-bit physical address space: RAM must end at or below this. */
+#define BOOTINFO_PA_LIMIT ((paddr_t)1 << 40)
+
+/* fdt_pa value meaning "where the blob lives is unknown: do not reserve it". */
+#define BOOTINFO_PA_UNKNOWN (~(paddr_t)0)
+
+struct mem_range {
+    paddr_t start;
+    paddr_t end;              /* exclusive */
+};
+
+enum reserved_kind {
+    RESV_MEMRESERVE,          /* /memreserve/ entry in the header */
+    RESV_RESERVED_MEMORY,     /* child of /reserved-memory */
+    RESV_DTB,                 /* the device tree blob itself */
+    RESV_IMAGE,               /* the hypervisor image */
+};
+
+struct reserved_range {
+    paddr_t start;
+    paddr_t end;              /* exclusive */
+    enum reserved_kind kind;
+};
+
+struct bootinfo {
+    /* /memory nodes' reg entries exactly as the tree gives them, sorted by address */
+    struct mem_range ram[BOOTINFO_MAX_BANKS];
+    unsigned int nr_ram;
+    /* RAM minus reserved ranges, page-aligned inwards, sorted */
+    struct mem_range usable[BOOTINFO_MAX_BANKS];
+    unsigned int nr_usable;
+    /* sorted by start; they may overlap each other and need not lie in RAM */
+    struct reserved_range reserved[BOOTINFO_MAX_RESERVED];
+    unsigned int nr_reserved;
+
+    unsigned int nr_cpus;                   /* cpus recorded in cpu_mpidr[] (<= MAX) */
+    unsigned int nr_cpus_in_tree;           /* cpu nodes under /cpus, all of them */
+    uint32_t cpu_mpidr[BOOTINFO_MAX_CPUS];  /* their reg values, in tree order */
+
+    char bootargs[BOOTINFO_BOOTARGS_LEN];   /* /chosen/bootargs, "" if absent */
+
+    /* Console: the PL011 from /chosen/stdout-path, else the first "arm,pl011". */
+    bool has_console;
+    paddr_t console_base;
+    paddr_t console_size;
+    char console_path[BOOTINFO_PATH_LEN];   /* node path it came from */
+    bool console_from_stdout_path;
+
+    bool psci_smc;                          /* /psci method is "smc" */
+
+    /* Non-fatal problems, first BOOTINFO_MAX_WARNINGS of them, one line each. */
+    unsigned int nr_warnings;
+    char warning[BOOTINFO_MAX_WARNINGS][BOOTINFO_ERR_LEN];
+};
+
+/*
+ * Parses the blob at fdt (which claims to be at physical address fdt_pa and
+ * must not be trusted beyond avail bytes). fdt_pa may be BOOTINFO_PA_UNKNOWN,
+ * then the blob is not reserved. image_start/image_end is the hypervisor
+ * image's physical range, removed from usable RAM; an empty range
+ * (image_start == image_end) means there is none.
+ * Returns 0, or -1 with a one-line message in err (bi is then incomplete).
+ * Never prints: warnings are kept in bi and printed by bootinfo_print().
+ */
+int bootinfo_parse(const void *fdt, size_t avail, paddr_t fdt_pa,
+                   paddr_t image_start, paddr_t image_end,
+                   struct bootinfo *bi, char err[BOOTINFO_ERR_LEN]);
+
+const char *reserved_kind_name(enum reserved_kind kind);
+
+/* Prints the banks, reserved and usable ranges, CPUs, console and warnings (boot log). */
+void bootinfo_print(const struct bootinfo *bi);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * The per-VCPU mapcache behind map_domain_page(): which frame each 4 KiB
+ * slot of the VCPU's domheap window maps, and how many users each mapping
+ * has. See common/mm/mapcache.c for the design; this is its interface.
+ *
+ * A struct mapcache lives inside its struct vcpu (include/domain/vcpu.h) and is
+ * used only by code running as that VCPU, on one CPU at a time: it has no
+ * lock. Nothing here assumes the VCPU is the current one.
+ */
+#ifndef MAPCACHE_H
+#define MAPCACHE_H
+
+#include <lib/types.h>
+
+/*
+ * 1024 slots of 4 KiB at the bottom of the domheap window: 4 MiB, two
+ * level-3 tables. The window is DOMHEAP_VIRT_START in asm/layout.h; it is
+ * spelt out here because the host build has no layout.h, and the image
+ * checks that the two agree (arch/arm32/domain_page.c).
+ */
+#define MAPCACHE_SLOTS 1024u
+#define MAPCACHE_VIRT_START ((vaddr_t)0x80000000u)
+#define MAPCACHE_VIRT_SIZE ((vaddr_t)MAPCACHE_SLOTS << PAGE_SHIFT)
+#define MAPCACHE_VIRT_END (MAPCACHE_VIRT_START + MAPCACHE_VIRT_SIZE)
+
+/* Twice as many buckets as slots: chains stay about one slot long. */
+#define MAPCACHE_HASH_BITS 11
+#define MAPCACHE_BUCKETS (1u << MAPCACHE_HASH_BITS)
+
+/* Index meaning "no slot": the end of a chain or list. */
+#define MAPCACHE_NONE 0xffffu
+
+/* The most references one mapping can have; one more is a panic. */
+#define MAPCACHE_COUNT_MAX 0xffffu
+
+/*
+ * One slot. Its state follows from mfn and count:
+ *   mfn == INVALID_MFN            free: entry invalid, on the free list;
+ *   mfn valid, count == 0         cached: entry still maps mfn, nobody uses
+ *                                 it, on the LRU list (release policy only);
+ *   mfn valid, count > 0          in use by count map_domain_page() calls
+ *                                 not yet undone; on no list.
+ * A slot with a valid mfn is also on the hash chain of its bucket.
+ */
+struct mapcache_slot {
+    mfn_t mfn;
+    uint16_t count;
+    uint16_t hash_next;     /* next slot in the same bucket */
+    uint16_t prev, next;    /* neighbours on the free list or the LRU list */
+};
+
+struct mapcache {
+    /*
+     * true: the last unmap of a slot invalidates its entry at once (with its
+     * TLB entry), so a use after unmap faults. false: it stays mapped, cached
+     * for the next map of the same frame. vcpu_init() sets true in debug
+     * builds (CONFIG_DEBUG), false otherwise.
+     */
+    bool strict;
+    uint16_t free_head, free_tail;  /* never-used or invalidated slots, FIFO */
+    uint16_t lru_head, lru_tail;    /* cached slots, least recently released first */
+    unsigned int nr_in_use;         /* slots with count > 0 */
+    unsigned int nr_cached;         /* slots on the LRU list */
+    /* Statistics, for tests and benchmarks. */
+    unsigned long hits;             /* map of a frame already in use */
+    unsigned long reuses;           /* map of a cached frame: no entry written */
+    unsigned long misses;           /* map that wrote an entry */
+    unsigned long evictions;        /* misses that displaced a cached frame */
+    uint16_t bucket[MAPCACHE_BUCKETS];  /* first slot of each chain */
+    struct mapcache_slot slot[MAPCACHE_SLOTS];
+};
+
+/* Fibonacci hashing: multiply by 2^32 / golden ratio, keep the top bits. An
+ * MFN has at most 28 bits, so the 32-bit truncation loses nothing. */
+static inline unsigned int mapcache_hash(mfn_t mfn)
+{
+    return ((uint32_t)mfn * 0x9e3779b1u) >> (32 - MAPCACHE_HASH_BITS);
+}
+
+static inline bool mapcache_va_in_window(vaddr_t va)
+{
+    return va - MAPCACHE_VIRT_START < MAPCACHE_VIRT_SIZE;
+}
+
+static inline vaddr_t mapcache_slot_va(unsigned int slot)
+{
+    return MAPCACHE_VIRT_START + ((vaddr_t)slot << PAGE_SHIFT);
+}
+
+static inline unsigned int mapcache_va_slot(vaddr_t va)
+{
+    return (unsigned int)((va - MAPCACHE_VIRT_START) >> PAGE_SHIFT);
+}
+
+/* Empties mc: every slot free, entries assumed invalid. Called by vcpu_init(). */
+void mapcache_init(struct mapcache *mc, bool strict);
+
+/*
+ * Maps mfn in mc's VCPU and returns the slot's VA. A frame that is already
+ * mapped (in use or cached) gets the same VA and one more reference, with
+ * no entry written and no TLB flush. Otherwise a free slot is taken, or the
+ * least recently released cached slot is evicted (break-before-make: its
+ * entry is cleared and flushed before the new one is written). Panics if
+ * mfn is beyond 40 bits, if its count would pass MAPCACHE_COUNT_MAX, or if
+ * every slot is in use (after dumping the slot table).
+ */
+vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn);
+
+/*
+ * Drops one reference to the mapping that contains va (anywhere in the
+ * page). Panics naming va if it is outside the window or its slot has no
+ * references (never mapped, or unmapped once too often).
+ */
+void mapcache_unmap(struct mapcache *mc, vaddr_t va);
+
+/* The frame behind va, which must be in use; panics naming va otherwise. */
+mfn_t mapcache_va_to_mfn(const struct mapcache *mc, vaddr_t va);
+
+/* The slot that maps mfn (in use or cached), or MAPCACHE_NONE. */
+unsigned int mapcache_lookup(const struct mapcache *mc, mfn_t mfn);
+
+/* Invalidates every cached slot (count 0) and puts it on the free list. */
+void mapcache_flush_cached(struct mapcache *mc);
+
+/* Changes the policy; going strict first drops what is cached. */
+void mapcache_set_strict(struct mapcache *mc, bool strict);
+
+/* The length of the longest hash chain (expected: a few). */
+unsigned int mapcache_longest_chain(const struct mapcache *mc);
+
+/*
+ * Checks every invariant (lists, chains, counters, states) and returns 0 or
+ * a mask of MAPCACHE_BAD_*, printing each problem found (up to a limit).
+ */
+#define MAPCACHE_BAD_FREE     (1u << 0)  /* free list: links, a slot that is not free */
+#define MAPCACHE_BAD_LRU      (1u << 1)  /* LRU list: links, a slot that is not cached */
+#define MAPCACHE_BAD_HASH     (1u << 2)  /* a chain: wrong bucket, loop, duplicate frame */
+#define MAPCACHE_BAD_STATE    (1u << 3)  /* a slot on no list or on two */
+#define MAPCACHE_BAD_COUNTERS (1u << 4)  /* nr_in_use or nr_cached wrong */
+unsigned int mapcache_check(const struct mapcache *mc);
+
+/*
+ * The frame behind an address from map_domain_page() (current VCPU) or from
+ * vmap (map_domain_page_global); panics naming any other address. Image
+ * only: arch/arm32/domain_page.c. (Its declaration belongs in domain_page.h.)
+ */
+mfn_t domain_page_map_to_mfn(const void *va);
+
+/*
+ * The slot table: a summary line, then one line per slot that is not free
+ * (slot, VA, MFN, count), each handed to sink without a newline, or printed
+ * when sink is NULL.
+ */
+typedef void (*mapcache_dump_sink)(void *ctx, const char *line);
+void mapcache_dump(const struct mapcache *mc, mapcache_dump_sink sink, void *ctx);
+
+/*
+ * Where the exhaustion panic sends its dump: the console by default (NULL).
+ * For tests that check the dump; returns the previous sink and context.
+ */
+void mapcache_set_panic_dump_sink(mapcache_dump_sink sink, void *ctx,
+                                  mapcache_dump_sink *old_sink, void **old_ctx);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * The vmap region: virtual address space for mappings that outlive a
+ * function call and are visible on every CPU (ARM32: 768 MiB at
+ * 0x10000000). Xen's design:
+ *
+ *  - A bitmap with one bit per page of the region says which pages are
+ *    taken. It lives in the first pages of the region it describes, and only
+ *    its first page is mapped at start: a further bitmap page is mapped when
+ *    an allocation needs the part of the region it describes, and unmapped
+ *    again when that part is empty, so the bitmap costs memory in proportion
+ *    to how far into the region allocations reach.
+ *  - Each allocation is followed by a guard page that is never mapped, so
+ *    running off the end of a mapping faults instead of reaching the next.
+ *    (The bitmap pages have one after them too.)
+ *
+ * On top of the allocator (vm_alloc/vm_free, address space only):
+ *  - __vmap/vmap/vunmap map given frames;
+ *  - vmalloc/vzalloc/vfree allocate domheap pages and map them: the
+ *    mapping owns them and vfree gives every one back;
+ *  - ioremap maps device registers with Device attributes;
+ *  - map_domain_page_global maps one frame until unmap_domain_page_global,
+ *    unlike map_domain_page, whose mappings are per-CPU and short-lived.
+ *
+ * Freeing an address that was not handed out (never allocated, already
+ * freed, inside an allocation, a guard page, outside the region) is a
+ * panic naming the address: carrying on would unmap somebody else's memory.
+ * Running out of region or memory returns NULL.
+ */
+#ifndef VMAP_H
+#define VMAP_H
+
+#include <lib/types.h>
+
+/*
+ * Sets up the region: maps the first bitmap page. Once, after the heap is up
+ * (the image calls it from setup; host tests through their fixture).
+ */
+void vm_init(void);
+bool vm_is_ready(void);
+
+/* nr pages of address space aligned to align pages (a power of two), or NULL. */
+void *vm_alloc(unsigned int nr, unsigned int align);
+void vm_free(const void *va);
+
+/* Pages of the allocation that starts at va; panics if none does. */
+unsigned int vm_size(const void *va);
+
+/*
+ * Maps nr runs of granularity frames each, run i starting at mfn[i], one
+ * after another from a virtual address aligned to align pages; flags as for
+ * map_pages_to_xen (include _PAGE_BLOCK to allow 2 MiB blocks).
+ */
+void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsigned int align,
+             unsigned int flags);
+/* nr frames, read-write, never executable. */
+void *vmap(const mfn_t *mfn, unsigned int nr);
+/* Unmaps what __vmap/vmap/ioremap returned (for ioremap, any address in its first page). */
+void vunmap(const void *va);
+
+/* size bytes (rounded up to pages) of domheap memory, mapped read-write. */
+void *vmalloc(size_t size);
+void *vzalloc(size_t size);
+/* Unmaps and frees what vmalloc/vzalloc returned. NULL is ignored. */
+void vfree(void *va);
+
+/*
+ * Maps [pa, pa + len) with the given flags and returns the address of pa
+ * (pa need not be page aligned). ioremap uses Device attributes, for MMIO;
+ * ioremap_wc Normal non-cacheable. NULL on failure.
+ */
+void *ioremap_attr(paddr_t pa, size_t len, unsigned int flags);
+void *ioremap(paddr_t pa, size_t len);
+void *ioremap_wc(paddr_t pa, size_t len);
+void iounmap(const volatile void *va);
+
+/* A read-write mapping of mfn on every CPU, until unmap_domain_page_global(). */
+void *map_domain_page_global(mfn_t mfn);
+void unmap_domain_page_global(const void *va);
+
+/* --- inspection, for tests and fault reports ----------------------------------- */
+
+struct vm_stats {
+    vaddr_t start, end;             /* the region */
+    unsigned int bitmap_pages;      /* pages the whole bitmap would take */
+    unsigned int bitmap_mapped;     /* pages of it that are mapped now */
+    unsigned long allocations;      /* live allocations */
+    unsigned long pages;            /* pages they hold, guards not counted */
+    unsigned long highest;          /* region pages up to the end of the last allocation */
+};
+void vm_stats(struct vm_stats *st);
+
+/*
+ * Describes what va is in the region ("guard page after the allocation at
+ * 0x...", "page 3 of the 5-page allocation at 0x...", "free", ...) into buf;
+ * false if va is outside the region. Takes no lock: for fault reports.
+ */
+bool vm_describe(const void *va, char *buf, size_t size);
+
+#endif

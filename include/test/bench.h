@@ -1,0 +1,43 @@
+/*
+ * Benchmarks: one source, two ways of counting.
+ *
+ * A benchmark is a function that performs an operation `iterations` times,
+ * registered with BENCHMARK(name) in the "benchmarks" section. It reports
+ * no time: the image counts instructions with the PMU under QEMU's
+ * `-icount shift=0` (exact and repeatable), the host under callgrind. Both
+ * subtract the cost of the harness, so the figure is instructions per
+ * operation.
+ *
+ * Set-up that should not be counted goes in `setup`/`teardown`, which run
+ * outside the measured region.
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <lib/types.h>
+
+struct benchmark {
+    const char *name;
+    const char *what;                          /* one line: what one operation is */
+    void (*setup)(void);
+    void (*run)(unsigned long iterations);
+    void (*teardown)(void);
+};
+
+#define BENCHMARK(id, description, setup_fn, run_fn, teardown_fn)          \
+    static const struct benchmark benchmark_desc_##id                      \
+        __attribute__((used, section("benchmarks"), aligned(sizeof(void *)))) = \
+        { #id, description, setup_fn, run_fn, teardown_fn }
+
+const struct benchmark *bench_find(const char *name);
+const struct benchmark *bench_first(void);
+const struct benchmark *bench_next(const struct benchmark *b);
+
+/*
+ * Runs the benchmarks matching filter (same patterns as tests) and prints
+ * "bench NAME: X instructions/op" lines, using arch_instr_counter().
+ * Returns the number run.
+ */
+unsigned int bench_run_all(const char *filter, unsigned long iterations);
+
+#endif
