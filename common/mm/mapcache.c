@@ -216,7 +216,7 @@ static void __noreturn exhausted(struct mapcache *mc, mfn_t mfn)
 /* --- map and unmap -------------------------------------------------------- */
 
 /* Out of line: its message buffer would put a stack canary on the hot path. */
-static void __noreturn __attribute__((noinline)) count_saturated(const struct mapcache *mc,
+static void __noreturn noinline count_saturated(const struct mapcache *mc,
                                                                  mfn_t mfn, unsigned int i)
 {
     char name[24];
@@ -228,7 +228,7 @@ static void __noreturn __attribute__((noinline)) count_saturated(const struct ma
 }
 
 /* No slot maps mfn yet: take a free one, else evict, else give up. */
-static vaddr_t __attribute__((noinline)) map_miss(struct mapcache *mc, mfn_t mfn)
+static vaddr_t noinline map_miss(struct mapcache *mc, mfn_t mfn)
 {
     struct vcpu *v = mapcache_to_vcpu(mc);
     unsigned int i = mc->free_head;
@@ -287,7 +287,7 @@ vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
     return mapcache_slot_va(i);
 }
 
-static void __noreturn __attribute__((noinline)) bad_address(const struct mapcache *mc, const char *caller, vaddr_t va,
+static void __noreturn noinline bad_address(const struct mapcache *mc, const char *caller, vaddr_t va,
                                    const char *why)
 {
     char name[24];

@@ -21,6 +21,9 @@
 
 #define BUILD_BUG_ON(cond) _Static_assert(!(cond), #cond)
 
+/* For the few functions that a benchmark shows must be inlined, or must not. */
+#define always_inline inline __attribute__((__always_inline__))
+#define noinline __attribute__((__noinline__))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -51,6 +54,13 @@ void panic_set_hook(void (*hook)(const char *message));
         if (unlikely(cond))                                               \
             panic_at(__FILE__, __LINE__, "BUG: %s", #cond);               \
     } while (0)
+
+/* 1 in debug builds (the default), 0 in release builds: for checks in plain C. */
+#ifdef CONFIG_DEBUG
+#define DEBUG_BUILD 1
+#else
+#define DEBUG_BUILD 0
+#endif
 
 #ifdef CONFIG_DEBUG
 #define ASSERT(cond)                                                      \

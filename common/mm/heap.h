@@ -1,0 +1,186 @@
+/*
+ * The buddy heap's state, private to common/mm: the allocator
+ * (page_alloc.c), its boot hand-over (heap_init.c) and its checker
+ * (heap_check.c) share it; nothing else may touch it.
+ *
+ * Free memory is kept, per heap and per zone, in one doubly linked list per
+ * order. A list is threaded through the first page_info of each free block
+ * by 32-bit pdx links (mm.h). A bitmap per zone says which of its lists are
+ * non-empty, and a bitmap per heap which of its zones have free memory, so
+ * that finding a block is two find-first-set operations, not a scan; a
+ * list's first-block field is read only when its bit is set, so an empty
+ * heap needs no initialisation.
+ *
+ * Locking: heap_lock protects heaps[] and the count_info, order and list
+ * links of every page of the heap. A function named *_locked expects the
+ * caller to hold it and returns with it still held. Every other function
+ * takes and drops it itself, and never panics while holding it: misuse is
+ * found under the lock, the lock is dropped, then the panic reports it, so a
+ * test that catches the panic finds the heap intact.
+ */
+#ifndef COMMON_MM_HEAP_H
+#define COMMON_MM_HEAP_H
+
+#include <lib/lib.h>
+#include <lib/spinlock.h>
+#include <mm/mm.h>
+#include <mm/page_alloc.h>
+
+enum heap_id { HEAP_DOM, HEAP_XEN, NR_HEAPS };
+
+/* The free lists of one zone of one heap. */
+struct zone_lists {
+    unsigned int first[MAX_ORDER + 1];  /* pdx of each list's first block, if its bit is set */
+    unsigned int nonempty;              /* bit o: the order-o list has a block */
+    unsigned long free_pages;
+};
+
+struct heap {
+    unsigned int nonempty_zones;        /* bit z: zone z has a free block */
+    struct zone_lists zone[NR_ZONES];
+};
+
+BUILD_BUG_ON(NR_ZONES > 32);
+BUILD_BUG_ON(MAX_ORDER >= 32);
+BUILD_BUG_ON(NR_ZONES - 1 > PGC_zone_mask >> PGC_zone_shift);
+
+extern spinlock_t heap_lock;
+extern struct heap heaps[NR_HEAPS];
+extern const char *const heap_name[NR_HEAPS];
+
+/* The xenheap end pages withheld from the heap (see init_xenheap_pages). */
+extern unsigned int nr_buffer_pages;
+extern mfn_t buffer_page_mfn[2];
+
+/* Debug builds poison freed pages (page_alloc.c). */
+#define POISON_FREED_PAGES DEBUG_BUILD
+
+/* 1-based index of the highest set bit; 0 for 0. */
+static inline unsigned int fls_ul(unsigned long x)
+{
+    return x ? (unsigned int)(8 * sizeof(x)) - (unsigned int)__builtin_clzl(x) : 0;
+}
+
+/* The address-width zone, as in Xen: frames of zone z are in [2^(z-1), 2^z). */
+static inline unsigned int mfn_zone(mfn_t mfn)
+{
+    return fls_ul(mfn);
+}
+
+static inline enum heap_id mfn_heap(mfn_t mfn)
+{
+    return is_xen_heap_mfn(mfn) ? HEAP_XEN : HEAP_DOM;
+}
+
+/* Is pg the first page of a free block of this order? */
+static inline bool is_free_block(const struct page_info *pg, unsigned int order)
+{
+    return (pg->count_info & (PGC_state_mask | PGC_head)) == (PGS_free | PGC_head) &&
+           pg->order == order;
+}
+
+/* Free pages of one heap: the sum of its zones. */
+unsigned long heap_free_pages_locked(const struct heap *hp);
+
+/*
+ * The free-list operations, shared by the allocator and the boot hand-over.
+ * Inline: each is a handful of loads and stores, and a call would cost as
+ * much again on the allocator's paths (make bench: order-0 pair, see
+ * docs/benchmarks.md).
+ */
+
+static always_inline void list_add_locked(struct heap *hp, unsigned int zone, unsigned int order,
+                                   unsigned long pdx)
+{
+    struct zone_lists *zl = &hp->zone[zone];
+    struct page_info *pg = pdx_to_page(pdx);
+
+    pg->u.list.prev = PDX_NONE;
+    if (zl->nonempty & (1u << order)) {
+        pg->u.list.next = zl->first[order];
+        frame_table[zl->first[order]].u.list.prev = (unsigned int)pdx;
+    } else {
+        pg->u.list.next = PDX_NONE;
+        zl->nonempty |= 1u << order;
+        hp->nonempty_zones |= 1u << zone;
+    }
+    zl->first[order] = (unsigned int)pdx;
+}
+
+static always_inline void list_del_locked(struct heap *hp, unsigned int zone, unsigned int order,
+                                   const struct page_info *pg)
+{
+    struct zone_lists *zl = &hp->zone[zone];
+    unsigned int next = pg->u.list.next, prev = pg->u.list.prev;
+
+    if (prev == PDX_NONE)
+        zl->first[order] = next;
+    else
+        frame_table[prev].u.list.next = next;
+    if (next != PDX_NONE)
+        frame_table[next].u.list.prev = prev;
+    else if (prev == PDX_NONE) {
+        zl->nonempty &= ~(1u << order);
+        if (!zl->nonempty)
+            hp->nonempty_zones &= ~(1u << zone);
+    }
+}
+
+/* The pdx of the buddy of the order-'order' block at pdx; PDX_NONE if it has no page_info. */
+static inline unsigned long buddy_pdx(unsigned long pdx, unsigned int order)
+{
+    mfn_t buddy;
+
+    /* Inside a PDX group, pdx and mfn share their low bits (pdx.h). */
+    if (order < PDX_GROUP_SHIFT)
+        return pdx ^ (1UL << order);
+    buddy = pdx_to_mfn(pdx) ^ (1UL << order);
+    return mfn_valid(buddy) ? mfn_to_pdx(buddy) : PDX_NONE;
+}
+
+/* The heap whose lists hold a free block: its first frame's. */
+static inline struct heap *heap_of_block(unsigned long pdx)
+{
+    return &heaps[mfn_heap(pdx_to_mfn(pdx))];
+}
+
+/*
+ * Lists the free block of 2^order pages at pdx, first merging it with its
+ * buddy for as long as the buddy is a free block of the same order and zone.
+ * hp is the block's heap, zone its zone. Its pages are already marked free,
+ * the first with PGC_head.
+ *
+ * The merge does not ask which heap the buddy is in: it is the xenheap's
+ * buffer pages (heap_init.c) that keep a free buddy in the same heap. So
+ * that a host test can remove them and watch blocks straddle both heaps
+ * (heap_check finds them), each block is still listed in its first frame's
+ * heap, which is looked up only when a merge happens.
+ */
+void merge_free_block_locked(struct heap *hp, unsigned int zone, unsigned long pdx,
+                             unsigned int order);
+
+/* Can the free block of this order at pdx merge with its buddy? */
+static always_inline bool buddy_is_free(unsigned long pdx, unsigned int order, unsigned int zone)
+{
+    unsigned long bpdx = buddy_pdx(pdx, order);
+    const struct page_info *buddy;
+
+    if (order == MAX_ORDER || bpdx == PDX_NONE)
+        return false;
+    buddy = pdx_to_page(bpdx);
+    return is_free_block(buddy, order) && (buddy->count_info & PGC_zone_mask) == PGC_zone(zone);
+}
+
+/* The same, with the common case (a busy buddy: nothing to merge) inline. */
+static always_inline void insert_free_block_locked(struct heap *hp, unsigned int zone,
+                                            unsigned long pdx, unsigned int order)
+{
+    if (buddy_is_free(pdx, order, zone)) {
+        merge_free_block_locked(hp, zone, pdx, order);
+        return;
+    }
+    pdx_to_page(pdx)->order = order;
+    list_add_locked(hp, zone, order, pdx);
+}
+
+#endif
