@@ -126,6 +126,25 @@ static always_inline void list_del_locked(struct heap *hp, unsigned int zone, un
     }
 }
 
+/* Takes the first block off a list that is not empty; returns its pdx. */
+static always_inline unsigned long list_pop_locked(struct heap *hp, unsigned int zone,
+                                                   unsigned int order)
+{
+    struct zone_lists *zl = &hp->zone[zone];
+    unsigned long pdx = zl->first[order];
+    unsigned int next = frame_table[pdx].u.list.next;
+
+    zl->first[order] = next;
+    if (next != PDX_NONE) {
+        frame_table[next].u.list.prev = PDX_NONE;
+    } else {
+        zl->nonempty &= ~(1u << order);
+        if (!zl->nonempty)
+            hp->nonempty_zones &= ~(1u << zone);
+    }
+    return pdx;
+}
+
 /* The pdx of the buddy of the order-'order' block at pdx; PDX_NONE if it has no page_info. */
 static inline unsigned long buddy_pdx(unsigned long pdx, unsigned int order)
 {

@@ -109,7 +109,7 @@ static void check_poison(mfn_t mfn)
  * the flags are cleared atomically because heap_check may be reading
  * count_info at the same time.
  */
-static void prepare_pages(struct page_info *pg, unsigned long n)
+static noinline void prepare_pages(struct page_info *pg, unsigned long n)
 {
     mfn_t mfn = page_to_mfn(pg);
 
@@ -186,95 +186,109 @@ static noinline void split_block_locked(unsigned int zone, unsigned long pdx, un
  * The flags whose work is still to do when the pages are handed out: the
  * poison check always, the scrub unless the caller overwrites the pages.
  */
-static unsigned int pending_work(unsigned int memflags)
+static inline unsigned int pending_work(unsigned int memflags)
 {
     return (POISON_FREED_PAGES ? PGC_poisoned : 0) |
            (memflags & MEMF_no_scrub ? 0 : PGC_need_scrub);
 }
 
+static noinline void __noreturn not_free_unlock(const struct page_info *pg)
+{
+    misuse_unlock("alloc_heap_pages", page_to_mfn(pg), "is in a free block but its state is "
+                  "%u: heap corrupted", page_state(pg));
+}
+
 /*
  * Marks the free block of 2^order pages at pg allocated from heap, keeping
  * the flags whose work prepare_pages() will do. Returns those flags, OR-ed
- * over the block.
+ * over the block. The first page also gets PGC_head and the order.
  */
 static always_inline unsigned int mark_allocated_locked(struct page_info *pg, unsigned int order,
-                                          enum heap_id heap, unsigned int memflags)
+                                                        enum heap_id heap, unsigned int memflags)
 {
     unsigned long n = 1UL << order;
-    unsigned int keep = pending_work(memflags), work = 0;
+    unsigned int keep = pending_work(memflags), c = pg->count_info, work = c & keep;
     /* Every page of an aligned block is in its first page's zone. */
-    unsigned int state = (pg->count_info & PGC_zone_mask) | PGS_inuse |
-                         (heap == HEAP_XEN ? PGC_xen_heap : 0);
+    unsigned int state = (c & PGC_zone_mask) | PGS_inuse | (heap == HEAP_XEN ? PGC_xen_heap : 0);
 
     if (DEBUG_BUILD)
         for (unsigned long i = 0; i < n; i++)
             if (page_state(&pg[i]) != PGS_free)
-                misuse_unlock("alloc_heap_pages", page_to_mfn(&pg[i]), "is in a free block "
-                              "but its state is %u: heap corrupted", page_state(&pg[i]));
+                not_free_unlock(&pg[i]);
+    pg->count_info = state | PGC_head | work;
+    pg->order = order;
+    pg->u.owner = NULL;
     if (!keep) {
         /* No work to keep: stores only (make bench: order-9 pair, docs/benchmarks.md). */
 #pragma GCC unroll 4
-        for (unsigned long i = 0; i < n; i++) {
+        for (unsigned long i = 1; i < n; i++) {
             pg[i].count_info = state;
             pg[i].u.owner = NULL;
         }
-    } else {
-        for (unsigned long i = 0; i < n; i++) {
-            unsigned int flags = pg[i].count_info & keep;
-
-            work |= flags;
-            pg[i].count_info = state | flags;
-            pg[i].u.owner = NULL;
-        }
+        return 0;
     }
-    pg->count_info |= PGC_head;
-    pg->order = order;
+    for (unsigned long i = 1; i < n; i++) {
+        unsigned int flags = pg[i].count_info & keep;
+
+        work |= flags;
+        pg[i].count_info = state | flags;
+        pg[i].u.owner = NULL;
+    }
     return work;
 }
 
 /*
- * Allocates 2^order pages from heap: from the highest zone that has a large
- * enough free block (keeping low memory for those who need it), the smallest
- * such block. NULL if there is none.
+ * Finds where to allocate 2^order pages from: the highest zone that has a
+ * large enough free block (keeping low memory for those who need it), and
+ * in it the smallest such block's order j. False if there is none.
  */
+static always_inline bool find_free_block_locked(const struct heap *hp, unsigned int order,
+                                                 unsigned int memflags, unsigned int *zone,
+                                                 unsigned int *j)
+{
+    unsigned int zones = hp->nonempty_zones;
+
+    if (memflags >> _MEMF_bits)
+        zones &= zones_below(memflags);
+    while (zones) {
+        unsigned int z = fls_ul(zones) - 1;
+        unsigned int large_enough = hp->zone[z].nonempty >> order;
+
+        if (large_enough) {
+            *zone = z;
+            *j = order + (unsigned int)__builtin_ctz(large_enough);
+            return true;
+        }
+        zones &= ~(1u << z);
+    }
+    return false;
+}
+
+/* Allocates 2^order pages from heap; NULL if no block is large enough. */
 static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsigned int order,
-                                          unsigned int memflags)
+                                                        unsigned int memflags)
 {
     struct heap *hp = &heaps[heap];
-    unsigned int zones, work;
-    struct page_info *pg = NULL;
+    unsigned int zone, j, work;
+    unsigned long pdx;
 
     if (order > MAX_ORDER)
         return NULL;
     spin_lock(&heap_lock);
-    for (zones = hp->nonempty_zones & zones_below(memflags); zones;) {
-        unsigned int zone = fls_ul(zones) - 1;
-        unsigned int large_enough = hp->zone[zone].nonempty >> order;
-
-        if (large_enough) {
-            unsigned int j = order + (unsigned int)__builtin_ctz(large_enough);
-
-            unsigned long pdx = hp->zone[zone].first[j];
-
-            list_del_locked(hp, zone, j, pdx_to_page(pdx));
-            if (j > order)
-                split_block_locked(zone, pdx, j, order);
-            hp->zone[zone].free_pages -= 1UL << order;
-            pg = pdx_to_page(pdx);
-            break;
-        }
-        zones &= ~(1u << zone);
-    }
-    if (!pg) {
+    if (!find_free_block_locked(hp, order, memflags, &zone, &j)) {
         spin_unlock(&heap_lock);
         return NULL;
     }
-    work = mark_allocated_locked(pg, order, heap, memflags);
+    pdx = list_pop_locked(hp, zone, j);
+    if (j > order)
+        split_block_locked(zone, pdx, j, order);
+    hp->zone[zone].free_pages -= 1UL << order;
+    work = mark_allocated_locked(pdx_to_page(pdx), order, heap, memflags);
     spin_unlock(&heap_lock);
 
     if (work)
-        prepare_pages(pg, 1UL << order);
-    return pg;
+        prepare_pages(pdx_to_page(pdx), 1UL << order);
+    return pdx_to_page(pdx);
 }
 
 /* --- freeing ------------------------------------------------------------- */
@@ -373,38 +387,54 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
 
 /* --- the two heaps' APIs ------------------------------------------------- */
 
+/*
+ * Each API calls the inlined path twice, once with order 0 written out, so
+ * that the compiler folds the loops and the search away in the commonest
+ * request (make bench: order-0 pair, docs/benchmarks.md).
+ */
+#define FOR_ORDER(order, call) ((order) == 0 ? call(0) : call(order))
+
 void *alloc_xenheap_pages(unsigned int order, unsigned int memflags)
 {
-    struct page_info *pg = alloc_heap_pages(HEAP_XEN, order, memflags);
+#define ALLOC_XEN(o) alloc_heap_pages(HEAP_XEN, o, memflags)
+    struct page_info *pg = FOR_ORDER(order, ALLOC_XEN);
 
     return pg ? page_to_virt(pg) : NULL;
 }
 
 void free_xenheap_pages(void *v, unsigned int order)
 {
+#define FREE_XEN(o) free_heap_pages(HEAP_XEN, virt_to_page(v), o, false, "free_xenheap_pages")
     if (!v)
         return;
     if (!is_xen_heap_virt(v) || (vaddr_t)v % PAGE_SIZE)
         panic("free_xenheap_pages: %p is not the address of a xenheap page", v);
-    free_heap_pages(HEAP_XEN, virt_to_page(v), order, false, "free_xenheap_pages");
+    FOR_ORDER(order, FREE_XEN);
+}
+
+/* d has refused the new pages: they go back untouched. */
+static noinline struct page_info *assign_or_return(struct domain *d, struct page_info *pg,
+                                                   unsigned int order)
+{
+    if (assign_pages(d, pg, order) == 0)
+        return pg;
+    free_heap_pages(HEAP_DOM, pg, order, true, "alloc_domheap_pages");
+    return NULL;
 }
 
 struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
                                       unsigned int memflags)
 {
-    struct page_info *pg = alloc_heap_pages(HEAP_DOM, order, memflags);
+#define ALLOC_DOM(o) alloc_heap_pages(HEAP_DOM, o, memflags)
+    struct page_info *pg = FOR_ORDER(order, ALLOC_DOM);
 
-    /* If d refuses the pages, they go back untouched. */
-    if (pg && d && assign_pages(d, pg, order) != 0) {
-        free_heap_pages(HEAP_DOM, pg, order, true, "alloc_domheap_pages");
-        return NULL;
-    }
-    return pg;
+    return pg && d ? assign_or_return(d, pg, order) : pg;
 }
 
 void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
-    struct domain *owner = free_heap_pages(HEAP_DOM, pg, order, true, "free_domheap_pages");
+#define FREE_DOM(o) free_heap_pages(HEAP_DOM, pg, o, true, "free_domheap_pages")
+    struct domain *owner = FOR_ORDER(order, FREE_DOM);
 
     if (owner)
         domain_adjust_tot_pages(owner, -(long)(1UL << order));
