@@ -126,13 +126,13 @@ static always_inline void list_del_locked(struct heap *hp, unsigned int zone, un
     }
 }
 
-/* Takes the first block off a list that is not empty; returns its pdx. */
-static always_inline unsigned long list_pop_locked(struct heap *hp, unsigned int zone,
-                                                   unsigned int order)
+/* Takes the first block off a list that is not empty. */
+static always_inline struct page_info *list_pop_locked(struct heap *hp, unsigned int zone,
+                                                       unsigned int order)
 {
     struct zone_lists *zl = &hp->zone[zone];
-    unsigned long pdx = zl->first[order];
-    unsigned int next = frame_table[pdx].u.list.next;
+    struct page_info *pg = pdx_to_page(zl->first[order]);
+    unsigned int next = pg->u.list.next;
 
     zl->first[order] = next;
     if (next != PDX_NONE) {
@@ -142,7 +142,7 @@ static always_inline unsigned long list_pop_locked(struct heap *hp, unsigned int
         if (!zl->nonempty)
             hp->nonempty_zones &= ~(1u << zone);
     }
-    return pdx;
+    return pg;
 }
 
 /* The pdx of the buddy of the order-'order' block at pdx; PDX_NONE if it has no page_info. */
