@@ -28,10 +28,12 @@ static void pad(struct out *o, char c, int n)
         put(o, c);
 }
 
+/* One conversion's flags, field width, precision and length modifier. */
 struct spec {
     bool left, zero, plus, space;
     int width;
     int precision;  /* -1: none */
+    int length;     /* -2 hh, -1 h, 0 none, 1 l, 2 ll, 3 z */
 };
 
 static void put_string(struct out *o, const char *s, const struct spec *sp)
@@ -89,111 +91,141 @@ static void put_number(struct out *o, unsigned long long v, bool negative,
         pad(o, ' ', sp->width - width);
 }
 
+/* A number written in the format, or taken from the arguments for '*'. */
+static int read_count(const char **fmt, va_list *ap)
+{
+    int n = 0;
+
+    if (**fmt == '*') {
+        (*fmt)++;
+        return va_arg(*ap, int);
+    }
+    while (**fmt >= '0' && **fmt <= '9')
+        n = n * 10 + (*(*fmt)++ - '0');
+    return n;
+}
+
+/* Reads what follows '%' up to the conversion character, which it returns a pointer to. */
+static const char *parse_spec(const char *fmt, struct spec *sp, va_list *ap)
+{
+    for (;; fmt++) {
+        if (*fmt == '-') sp->left = true;
+        else if (*fmt == '0') sp->zero = true;
+        else if (*fmt == '+') sp->plus = true;
+        else if (*fmt == ' ') sp->space = true;
+        else break;
+    }
+    sp->width = read_count(&fmt, ap);
+    if (sp->width < 0) {            /* from '*': a negative width means '-' */
+        sp->left = true;
+        sp->width = -sp->width;
+    }
+    if (*fmt == '.') {
+        fmt++;
+        sp->precision = read_count(&fmt, ap);
+    }
+    for (;; fmt++) {
+        if (*fmt == 'l') sp->length = sp->length == 1 ? 2 : 1;
+        else if (*fmt == 'h') sp->length = sp->length == -1 ? -2 : -1;
+        else if (*fmt == 'z') sp->length = 3;
+        else break;
+    }
+    return fmt;
+}
+
+static long long signed_arg(const struct spec *sp, va_list *ap)
+{
+    switch (sp->length) {
+    case -2: return (signed char)va_arg(*ap, int);
+    case -1: return (short)va_arg(*ap, int);
+    case 1: return va_arg(*ap, long);
+    case 2: return va_arg(*ap, long long);
+    case 3: return (long long)va_arg(*ap, size_t);
+    default: return va_arg(*ap, int);
+    }
+}
+
+static unsigned long long unsigned_arg(const struct spec *sp, va_list *ap)
+{
+    switch (sp->length) {
+    case -2: return (unsigned char)va_arg(*ap, unsigned int);
+    case -1: return (unsigned short)va_arg(*ap, unsigned int);
+    case 1: return va_arg(*ap, unsigned long);
+    case 2: return va_arg(*ap, unsigned long long);
+    case 3: return va_arg(*ap, size_t);
+    default: return va_arg(*ap, unsigned int);
+    }
+}
+
+static void put_char(struct out *o, char c, const struct spec *sp)
+{
+    if (!sp->left)
+        pad(o, ' ', sp->width - 1);
+    put(o, c);
+    if (sp->left)
+        pad(o, ' ', sp->width - 1);
+}
+
+/* Writes one conversion. False for a lone '%' at the end of the format. */
+static bool put_conversion(struct out *o, char conv, struct spec *sp, va_list *ap)
+{
+    switch (conv) {
+    case 'd':
+    case 'i': {
+        long long v = signed_arg(sp, ap);
+
+        put_number(o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0, 10,
+                   false, NULL, sp);
+        return true;
+    }
+    case 'u':
+    case 'x':
+    case 'X':
+    case 'o':
+        sp->plus = sp->space = false;
+        put_number(o, unsigned_arg(sp, ap), false, conv == 'u' ? 10 : conv == 'o' ? 8 : 16,
+                   conv == 'X', NULL, sp);
+        return true;
+    case 'p':
+        sp->plus = sp->space = false;
+        put_number(o, (uintptr_t)va_arg(*ap, void *), false, 16, false, "0x", sp);
+        return true;
+    case 'c':
+        put_char(o, (char)va_arg(*ap, int), sp);
+        return true;
+    case 's':
+        put_string(o, va_arg(*ap, const char *), sp);
+        return true;
+    case '%':
+        put(o, '%');
+        return true;
+    case '\0':
+        return false;
+    default:                /* unknown conversion: show it as written */
+        put(o, '%');
+        put(o, conv);
+        return true;
+    }
+}
+
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
     struct out o = { buf, size, 0 };
+    va_list args;
 
+    va_copy(args, ap);
     for (; *fmt; fmt++) {
         struct spec sp = { .precision = -1 };
-        int lng = 0;            /* -2 hh, -1 h, 1 l, 2 ll, 3 z */
 
         if (*fmt != '%') {
             put(&o, *fmt);
             continue;
         }
-        fmt++;
-        for (;; fmt++) {
-            if (*fmt == '-') sp.left = true;
-            else if (*fmt == '0') sp.zero = true;
-            else if (*fmt == '+') sp.plus = true;
-            else if (*fmt == ' ') sp.space = true;
-            else break;
-        }
-        if (*fmt == '*') {
-            sp.width = va_arg(ap, int);
-            if (sp.width < 0) {
-                sp.left = true;
-                sp.width = -sp.width;
-            }
-            fmt++;
-        }
-        while (*fmt >= '0' && *fmt <= '9')
-            sp.width = sp.width * 10 + (*fmt++ - '0');
-        if (*fmt == '.') {
-            fmt++;
-            sp.precision = 0;
-            if (*fmt == '*') {
-                sp.precision = va_arg(ap, int);
-                fmt++;
-            }
-            while (*fmt >= '0' && *fmt <= '9')
-                sp.precision = sp.precision * 10 + (*fmt++ - '0');
-        }
-        for (;; fmt++) {
-            if (*fmt == 'l') lng = lng == 1 ? 2 : 1;
-            else if (*fmt == 'h') lng = lng == -1 ? -2 : -1;
-            else if (*fmt == 'z') lng = 3;
-            else break;
-        }
-
-        switch (*fmt) {
-        case 'd':
-        case 'i': {
-            long long v = lng == 2 ? va_arg(ap, long long)
-                        : lng == 1 ? va_arg(ap, long)
-                        : lng == 3 ? (long long)va_arg(ap, size_t)
-                        : va_arg(ap, int);
-            if (lng == -1) v = (short)v;
-            if (lng == -2) v = (signed char)v;
-            put_number(&o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v,
-                       v < 0, 10, false, NULL, &sp);
+        fmt = parse_spec(fmt + 1, &sp, &args);
+        if (!put_conversion(&o, *fmt, &sp, &args))
             break;
-        }
-        case 'u':
-        case 'x':
-        case 'X':
-        case 'o': {
-            unsigned long long v = lng == 2 ? va_arg(ap, unsigned long long)
-                                 : lng == 1 ? va_arg(ap, unsigned long)
-                                 : lng == 3 ? va_arg(ap, size_t)
-                                 : va_arg(ap, unsigned int);
-            unsigned int base = *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16;
-            if (lng == -1) v = (unsigned short)v;
-            if (lng == -2) v = (unsigned char)v;
-            sp.plus = sp.space = false;
-            put_number(&o, v, false, base, *fmt == 'X', NULL, &sp);
-            break;
-        }
-        case 'p': {
-            struct spec p = sp;
-            p.plus = p.space = false;
-            put_number(&o, (uintptr_t)va_arg(ap, void *), false, 16, false, "0x", &p);
-            break;
-        }
-        case 'c': {
-            char c = (char)va_arg(ap, int);
-            if (!sp.left)
-                pad(&o, ' ', sp.width - 1);
-            put(&o, c);
-            if (sp.left)
-                pad(&o, ' ', sp.width - 1);
-            break;
-        }
-        case 's':
-            put_string(&o, va_arg(ap, const char *), &sp);
-            break;
-        case '%':
-            put(&o, '%');
-            break;
-        case '\0':
-            fmt--;              /* a lone '%' at the end: stop cleanly */
-            break;
-        default:                /* unknown conversion: show it as written */
-            put(&o, '%');
-            put(&o, *fmt);
-            break;
-        }
     }
+    va_end(args);
     if (size)
         buf[o.len < size ? o.len : size - 1] = '\0';
     return o.len > 0x7fffffff ? 0x7fffffff : (int)o.len;
