@@ -19,6 +19,7 @@
 #include <mm/pt.h>
 #include <mm/vmap.h>
 #include <test/bench.h>
+#include <test/hooks.h>
 #ifdef CONFIG_HOST
 #include <host/machine.h>
 #endif
