@@ -113,7 +113,7 @@ static inline unsigned int fls_ul(unsigned long x)
 /* The address-width zone: frames of zone z are in [2^(z-1), 2^z). */
 static inline unsigned int mfn_zone(mfn_t mfn)
 {
-    return fls_ul(mfn);
+    return fls_ul(mfn_x(mfn));
 }
 
 static inline unsigned int mfn_heap(mfn_t mfn)
@@ -152,7 +152,7 @@ static void __noreturn __printf(3, 4) heap_misuse(const char *caller, mfn_t mfn,
     fmt_vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     spin_unlock(&heap_state.lock);
-    panic("%s: page mfn 0x%lx (pa 0x%llx) %s", caller, mfn,
+    panic("%s: page mfn 0x%lx (pa 0x%llx) %s", caller, mfn_x(mfn),
           (unsigned long long)mfn_to_paddr(mfn), why);
 }
 
@@ -201,7 +201,7 @@ static void check_poison(mfn_t mfn)
     found = va[off];
     unmap_frame(mfn, va);
     panic("write after free: page mfn 0x%lx (pa 0x%llx) offset 0x%zx holds 0x%02x, "
-          "not the poison 0x%02x", mfn, (unsigned long long)mfn_to_paddr(mfn), off,
+          "not the poison 0x%02x", mfn_x(mfn), (unsigned long long)mfn_to_paddr(mfn), off,
           found, PAGE_POISON_BYTE);
 }
 
@@ -308,7 +308,7 @@ static cold_path struct domain *merge_and_insert(unsigned long pdx, unsigned int
     mfn_t mfn = pdx_to_mfn(pdx);
 
     while (order < MAX_ORDER) {
-        mfn_t buddy_mfn = mfn ^ (1UL << order);
+        mfn_t buddy_mfn = _mfn(mfn_x(mfn) ^ (1UL << order));
         unsigned long buddy_pdx;
         struct page_info *buddy;
 
@@ -323,7 +323,7 @@ static cold_path struct domain *merge_and_insert(unsigned long pdx, unsigned int
             break;
 
         list_del(&heap_state.heaps[mfn_heap(buddy_mfn)], zone, order, buddy);
-        if (buddy_mfn < mfn) {
+        if (mfn_lt(buddy_mfn, mfn)) {
             pdx_to_page(pdx)->count_info &= ~PGC_head;
             pdx = buddy_pdx;
             mfn = buddy_mfn;
@@ -366,8 +366,8 @@ static always_inline struct domain *insert_free_block(struct page_info *ft, unsi
 static void init_heap_pages(mfn_t start, mfn_t end)
 {
     /* MFN 0: its "buddy" blocks would span zones 0..k. */
-    if (start == 0)
-        start = 1;
+    if (mfn_x(start) == 0)
+        start = _mfn(1);
 
     spin_lock(&heap_state.lock);
     heap_state.frame_table = frame_table;
@@ -377,24 +377,25 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         spin_unlock(&heap_state.lock);
         panic("heap: the frame table at %p is not aligned to two page_info", (void *)frame_table);
     }
-    while (start < end) {
-        unsigned int order = min(min((unsigned int)__builtin_ctzl(start), (unsigned int)MAX_ORDER),
-                                 fls_ul(end - start) - 1);
+    while (mfn_lt(start, end)) {
+        unsigned int order = min(min((unsigned int)__builtin_ctzl(mfn_x(start)),
+                                     (unsigned int)MAX_ORDER),
+                                 fls_ul(mfn_x(end) - mfn_x(start)) - 1);
         unsigned long n = 1UL << order;
-        mfn_t last = start + n - 1;
+        mfn_t last = mfn_add(start, n - 1);
         unsigned int zone = mfn_zone(start);    /* the whole chunk's: it is aligned */
         struct page_info *pg;
         struct heap *hp;
 
         if (!mfn_valid(start) || !mfn_valid(last)) {
             spin_unlock(&heap_state.lock);
-            panic("heap: frames 0x%lx-0x%lx (pa 0x%llx) have no page_info", start, last,
-                  (unsigned long long)mfn_to_paddr(start));
+            panic("heap: frames 0x%lx-0x%lx (pa 0x%llx) have no page_info", mfn_x(start),
+                  mfn_x(last), (unsigned long long)mfn_to_paddr(start));
         }
         pg = mfn_to_page(start);
         for (unsigned long i = 0; i < n; i++) {
             if (page_state(&pg[i]) != PGS_none)
-                heap_misuse("init_heap_pages", start + i, "is given to the heap twice");
+                heap_misuse("init_heap_pages", mfn_add(start, i), "is given to the heap twice");
             pg[i].count_info = PGS_free | PGC_need_scrub | PGC_zone(zone);
         }
         pg->count_info |= PGC_head;
@@ -402,7 +403,7 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         hp = &heap_state.heaps[mfn_heap(start)];
         hp->zone[zone].avail += n;
         insert_free_block(frame_table, page_to_pdx(pg), order, hp, &hp->zone[zone], NULL);
-        start += n;
+        start = mfn_add(start, n);
     }
     heap_ready = true;
     spin_unlock(&heap_state.lock);
@@ -424,16 +425,16 @@ void init_xenheap_pages(paddr_t ps, paddr_t pe)
     mfn_t start = paddr_to_mfn(ROUNDUP(ps, (paddr_t)PAGE_SIZE));
     mfn_t end = paddr_to_mfn(ROUNDDOWN(pe, (paddr_t)PAGE_SIZE));
 
-    if (ps >= pe || start >= end)
+    if (ps >= pe || !mfn_lt(start, end))
         return;
-    if (!is_xen_heap_mfn(start) || !is_xen_heap_mfn(end - 1))
+    if (!is_xen_heap_mfn(start) || !is_xen_heap_mfn(mfn_add(end, -1)))
         panic("init_xenheap_pages: 0x%llx-0x%llx is outside the xenheap 0x%llx-0x%llx",
               (unsigned long long)ps, (unsigned long long)pe,
               (unsigned long long)mfn_to_paddr(xenheap_mfn_start),
               (unsigned long long)mfn_to_paddr(xenheap_mfn_end));
 
     xenheap_pdx_start = mfn_to_pdx(xenheap_mfn_start);
-    xenheap_pdx_end = mfn_to_pdx(xenheap_mfn_end - 1) + 1;
+    xenheap_pdx_end = mfn_to_pdx(mfn_add(xenheap_mfn_end, -1)) + 1;
 
     /*
      * The merge rule does not look at heaps, so a xenheap block and a domheap
@@ -443,10 +444,14 @@ void init_xenheap_pages(paddr_t ps, paddr_t pe)
      * MFN 0 has no page below it.
      */
     if (xenheap_buffer) {
-        if (start && !is_xen_heap_mfn(start - 1))
-            withhold_buffer_page(start++);
-        if (start < end && !is_xen_heap_mfn(end))
-            withhold_buffer_page(--end);
+        if (mfn_x(start) && !is_xen_heap_mfn(mfn_add(start, -1))) {
+            withhold_buffer_page(start);
+            start = mfn_add(start, 1);
+        }
+        if (mfn_lt(start, end) && !is_xen_heap_mfn(end)) {
+            end = mfn_add(end, -1);
+            withhold_buffer_page(end);
+        }
     }
     init_heap_pages(start, end);
 }
@@ -456,9 +461,9 @@ void init_domheap_pages(paddr_t ps, paddr_t pe)
     mfn_t start = paddr_to_mfn(ROUNDUP(ps, (paddr_t)PAGE_SIZE));
     mfn_t end = paddr_to_mfn(ROUNDDOWN(pe, (paddr_t)PAGE_SIZE));
 
-    if (ps >= pe || start >= end)
+    if (ps >= pe || !mfn_lt(start, end))
         return;
-    if (start < xenheap_mfn_end && end > xenheap_mfn_start)
+    if (mfn_lt(start, xenheap_mfn_end) && mfn_lt(xenheap_mfn_start, end))
         panic("init_domheap_pages: 0x%llx-0x%llx overlaps the xenheap 0x%llx-0x%llx",
               (unsigned long long)ps, (unsigned long long)pe,
               (unsigned long long)mfn_to_paddr(xenheap_mfn_start),
@@ -488,9 +493,9 @@ static __attribute__((noinline)) struct page_info *prepare_pages(struct page_inf
         if (!flags)
             continue;
         if (flags & PGC_poisoned)
-            check_poison(mfn + i);
+            check_poison(mfn_add(mfn, i));
         else if (!(memflags & MEMF_no_scrub))
-            scrub_frame(mfn + i);
+            scrub_frame(mfn_add(mfn, i));
         __atomic_and_fetch(&pg[i].count_info, ~flags, __ATOMIC_RELAXED);
     }
     return pg;
@@ -512,7 +517,7 @@ static cold_path void split_block(unsigned int zone, unsigned long pdx, unsigned
         upper->order = j;
         /* The list of the upper half's own heap (the same one, unless the
          * buffer pages were disabled and this block straddles). */
-        hp = &heap_state.heaps[mfn_heap(mfn + (1UL << j))];
+        hp = &heap_state.heaps[mfn_heap(mfn_add(mfn, 1UL << j))];
         list_add(frame_table, hp, &hp->zone[zone], j, pdx + (1UL << j));
     }
 }
@@ -812,7 +817,7 @@ static always_inline struct domain *__free_heap_pages_locked(struct page_info *f
     for (unsigned long i = 1; i < n; i++)
         if ((pg[i].count_info & (PGC_state_mask | PGC_head | PGC_xen_heap)) != inuse_state(heap))
             heap_misuse(caller, pdx_to_mfn(pdx + i), "inside the order-%u allocation at mfn "
-                        "0x%lx is not in use: heap corrupted", order, pdx_to_mfn(pdx));
+                        "0x%lx is not in use: heap corrupted", order, mfn_x(pdx_to_mfn(pdx)));
 #endif
 
     owner = pg->u.owner;
@@ -1097,10 +1102,10 @@ static void __printf(3, 4) problem(struct check *ck, unsigned int kind, const ch
 /* Does the block [mfn, last] hold frames on both sides of a xenheap boundary? */
 static bool straddles_xenheap(mfn_t mfn, mfn_t last)
 {
-    if (xenheap_mfn_start == xenheap_mfn_end)
+    if (mfn_eq(xenheap_mfn_start, xenheap_mfn_end))
         return false;
-    return (mfn < xenheap_mfn_start && last >= xenheap_mfn_start) ||
-           (mfn < xenheap_mfn_end && last >= xenheap_mfn_end);
+    return (mfn_lt(mfn, xenheap_mfn_start) && !mfn_lt(last, xenheap_mfn_start)) ||
+           (mfn_lt(mfn, xenheap_mfn_end) && !mfn_lt(last, xenheap_mfn_end));
 }
 
 /* One free list: links, block states, alignment, zone, heap, buddies. */
@@ -1126,39 +1131,40 @@ static unsigned long check_list(struct check *ck, unsigned int h, unsigned int z
         }
         pg = pdx_to_page(pdx);
         mfn = pdx_to_mfn(pdx);
-        last = mfn + n - 1;
+        last = mfn_add(mfn, n - 1);
         if (pg->u.list.prev != prev)
             problem(ck, HEAP_BAD_LIST, "block mfn 0x%lx: back link 0x%x, expected 0x%x",
-                    mfn, pg->u.list.prev, prev);
+                    mfn_x(mfn), pg->u.list.prev, prev);
         if (pg->count_info & PGC_listed) {
-            problem(ck, HEAP_BAD_LIST, "block mfn 0x%lx is on a list twice", mfn);
+            problem(ck, HEAP_BAD_LIST, "block mfn 0x%lx is on a list twice", mfn_x(mfn));
             break;
         }
         pg->count_info |= PGC_listed;
         if ((pg->count_info & (PGC_state_mask | PGC_head)) != (PGS_free | PGC_head))
             problem(ck, HEAP_BAD_STATE, "block mfn 0x%lx on a free list has count_info 0x%x",
-                    mfn, pg->count_info);
+                    mfn_x(mfn), pg->count_info);
         if (pg->order != o)
             problem(ck, HEAP_BAD_STATE, "block mfn 0x%lx has order %u on the order-%u list",
-                    mfn, pg->order, o);
-        if (mfn & (n - 1))
+                    mfn_x(mfn), pg->order, o);
+        if (mfn_x(mfn) & (n - 1))
             problem(ck, HEAP_BAD_ALIGN, "block mfn 0x%lx is not aligned to its order %u",
-                    mfn, o);
-        if (mfn == 0 || mfn_zone(mfn) != z || mfn_zone(last) != z)
+                    mfn_x(mfn), o);
+        if (mfn_x(mfn) == 0 || mfn_zone(mfn) != z || mfn_zone(last) != z)
             problem(ck, HEAP_BAD_ZONE, "block mfn 0x%lx-0x%lx is not all in zone %u",
-                    mfn, last, z);
-        if (pdx + n > max_pdx || pdx_to_mfn(pdx + n - 1) != last)
+                    mfn_x(mfn), mfn_x(last), z);
+        if (pdx + n > max_pdx || !mfn_eq(pdx_to_mfn(pdx + n - 1), last))
             problem(ck, HEAP_BAD_STATE, "block mfn 0x%lx order %u is not contiguous in the "
-                    "frame table", mfn, o);
+                    "frame table", mfn_x(mfn), o);
         if (straddles_xenheap(mfn, last))
             problem(ck, HEAP_BAD_STRADDLE, "free block mfn 0x%lx-0x%lx (order %u, on the %s "
-                    "list) spans the xenheap boundary (xenheap mfn 0x%lx-0x%lx)", mfn, last,
-                    o, heap_name[h], xenheap_mfn_start, xenheap_mfn_end);
+                    "list) spans the xenheap boundary (xenheap mfn 0x%lx-0x%lx)", mfn_x(mfn),
+                    mfn_x(last), o, heap_name[h], mfn_x(xenheap_mfn_start),
+                    mfn_x(xenheap_mfn_end));
         else if (mfn_heap(mfn) != h)
             problem(ck, HEAP_BAD_STATE, "%s block mfn 0x%lx is on a %s list",
-                    heap_name[mfn_heap(mfn)], mfn, heap_name[h]);
+                    heap_name[mfn_heap(mfn)], mfn_x(mfn), heap_name[h]);
         if (o < MAX_ORDER) {
-            mfn_t buddy_mfn = mfn ^ n;
+            mfn_t buddy_mfn = _mfn(mfn_x(mfn) ^ n);
 
             if (mfn_valid(buddy_mfn) && mfn_zone(buddy_mfn) == z) {
                 const struct page_info *b = mfn_to_page(buddy_mfn);
@@ -1166,7 +1172,7 @@ static unsigned long check_list(struct check *ck, unsigned int h, unsigned int z
                 if ((b->count_info & (PGC_state_mask | PGC_head)) == (PGS_free | PGC_head) &&
                     b->order == o)
                     problem(ck, HEAP_BAD_BUDDY, "free buddies mfn 0x%lx and 0x%lx of order %u "
-                            "are not merged", mfn, buddy_mfn, o);
+                            "are not merged", mfn_x(mfn), mfn_x(buddy_mfn), o);
             }
         }
         pages += n;
@@ -1202,7 +1208,7 @@ static void check_lists(struct check *ck)
 static bool is_buffer_mfn(mfn_t mfn)
 {
     for (unsigned int i = 0; i < nr_buffer; i++)
-        if (buffer_mfn[i] == mfn)
+        if (mfn_eq(buffer_mfn[i], mfn))
             return true;
     return false;
 }
@@ -1229,65 +1235,67 @@ static void check_pages(struct check *ck)
         /* Heap frames carry their zone; other frames no heap marks at all. */
         if ((c & PGC_state_mask) == PGS_free || (c & PGC_state_mask) == PGS_inuse) {
             if ((c & PGC_zone_mask) != PGC_zone(mfn_zone(mfn)))
-                problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx (zone %u) is marked zone %u", mfn,
-                        mfn_zone(mfn), c >> PGC_zone_shift);
+                problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx (zone %u) is marked zone %u",
+                        mfn_x(mfn), mfn_zone(mfn), c >> PGC_zone_shift);
         } else if (c & (PGC_zone_mask | PGC_xen_heap)) {
             problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx (state %u) has heap marks: count_info "
-                    "0x%x", mfn, c & PGC_state_mask, c);
+                    "0x%x", mfn_x(mfn), c & PGC_state_mask, c);
         }
         switch (c & PGC_state_mask) {
         case PGS_free:
             if (c & PGC_head) {
                 if (in_free || in_used)
                     problem(ck, HEAP_BAD_STATE, "free block mfn 0x%lx starts inside another "
-                            "block", mfn);
+                            "block", mfn_x(mfn));
                 if (!(c & PGC_listed))
                     problem(ck, HEAP_BAD_LIST, "free block mfn 0x%lx (order %u) is on no list",
-                            mfn, pg->order);
+                            mfn_x(mfn), pg->order);
                 free_end = pdx + (1UL << min(pg->order, (unsigned int)MAX_ORDER));
             } else if (!in_free) {
-                problem(ck, HEAP_BAD_STATE, "free page mfn 0x%lx is in no free block", mfn);
+                problem(ck, HEAP_BAD_STATE, "free page mfn 0x%lx is in no free block", mfn_x(mfn));
             }
             if (c & PGC_xen_heap)
                 problem(ck, HEAP_BAD_STATE, "free page mfn 0x%lx is marked as allocated from "
-                        "the xenheap", mfn);
-            if (mfn == 0)
+                        "the xenheap", mfn_x(mfn));
+            if (mfn_x(mfn) == 0)
                 problem(ck, HEAP_BAD_ZONE, "mfn 0 is in the heap");
             free_pages[mfn_heap(mfn)]++;
             break;
         case PGS_inuse:
             if (in_free)
-                problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx is in use inside a free block", mfn);
+                problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx is in use inside a free block",
+                        mfn_x(mfn));
             if (c & PGC_head) {
                 if (in_used)
                     problem(ck, HEAP_BAD_STATE, "allocation at mfn 0x%lx starts inside another",
-                            mfn);
+                            mfn_x(mfn));
                 used_end = pdx + (1UL << min(pg->order, (unsigned int)MAX_ORDER));
                 used_xen = c & PGC_xen_heap;
                 /* The heap an allocation came from is its first frame's. */
                 if (!used_xen != (pdx_heap(pdx) == HEAP_DOM))
                     problem(ck, HEAP_BAD_STATE, "allocation at %s mfn 0x%lx is marked as %s",
-                            heap_name[pdx_heap(pdx)], mfn,
+                            heap_name[pdx_heap(pdx)], mfn_x(mfn),
                             used_xen ? "xenheap" : "domheap");
             } else if (!in_used) {
                 problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx is in use but in no allocation",
-                        mfn);
+                        mfn_x(mfn));
             } else if ((c & PGC_xen_heap) != used_xen) {
                 problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx disagrees with its allocation's "
-                        "first page on PGC_xen_heap", mfn);
+                        "first page on PGC_xen_heap", mfn_x(mfn));
             }
             break;
         case PGS_none:
             if (in_free || in_used)
                 problem(ck, HEAP_BAD_STATE, "page mfn 0x%lx (not heap memory) is inside a %s "
-                        "block", mfn, in_free ? "free" : "allocated");
+                        "block", mfn_x(mfn), in_free ? "free" : "allocated");
             break;
         case PGS_buffer:
             if (in_free || in_used)
-                problem(ck, HEAP_BAD_STATE, "buffer page mfn 0x%lx is inside a heap block", mfn);
+                problem(ck, HEAP_BAD_STATE, "buffer page mfn 0x%lx is inside a heap block",
+                        mfn_x(mfn));
             if (!is_buffer_mfn(mfn))
                 problem(ck, HEAP_BAD_BUFFER, "page mfn 0x%lx is marked as a buffer page but "
-                        "was not withheld as one", mfn);
+                        "was not withheld as one", mfn_x(mfn));
             break;
         }
     }
@@ -1307,21 +1315,21 @@ static void check_buffer_and_frametable(struct check *ck)
         mfn_t mfn = buffer_mfn[i];
 
         if (!is_xen_heap_mfn(mfn) ||
-            (mfn != xenheap_mfn_start && mfn != xenheap_mfn_end - 1) ||
+            (!mfn_eq(mfn, xenheap_mfn_start) && !mfn_eq(mfn, mfn_add(xenheap_mfn_end, -1))) ||
             page_state(mfn_to_page(mfn)) != PGS_buffer)
             problem(ck, HEAP_BAD_BUFFER, "buffer page mfn 0x%lx is not a withheld xenheap "
-                    "end page", mfn);
+                    "end page", mfn_x(mfn));
     }
     if (!l)
         return;
     for (unsigned int r = 0; r < l->nr_frametable_runs; r++) {
         mfn_t s = paddr_to_mfn(l->frametable_run[r].pa);
-        mfn_t e = s + (mfn_t)(l->frametable_run[r].bytes >> PAGE_SHIFT);
+        mfn_t e = mfn_add(s, l->frametable_run[r].bytes >> PAGE_SHIFT);
 
-        for (mfn_t mfn = s; mfn < e; mfn++)
+        for (mfn_t mfn = s; mfn_lt(mfn, e); mfn = mfn_add(mfn, 1))
             if (mfn_valid(mfn) && page_state(mfn_to_page(mfn)) != PGS_none) {
                 problem(ck, HEAP_BAD_FRAMETABLE, "frame-table memory mfn 0x%lx is heap "
-                        "memory (state %u)", mfn, page_state(mfn_to_page(mfn)));
+                        "memory (state %u)", mfn_x(mfn), page_state(mfn_to_page(mfn)));
                 break;
             }
     }

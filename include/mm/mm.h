@@ -132,10 +132,16 @@ extern mfn_t xenheap_mfn_start, xenheap_mfn_end;
 /* Where the arch mapped xenheap_mfn_start. */
 extern vaddr_t xenheap_virt_start;
 
+/* Frames in the xenheap range, buffer pages included. */
+static inline unsigned long xenheap_nr_pages(void)
+{
+    return mfn_x(xenheap_mfn_end) - mfn_x(xenheap_mfn_start);
+}
+
 static inline bool is_xen_heap_mfn(mfn_t mfn)
 {
     /* One unsigned compare: below start wraps to a huge offset. */
-    return mfn - xenheap_mfn_start < xenheap_mfn_end - xenheap_mfn_start;
+    return mfn_x(mfn) - mfn_x(xenheap_mfn_start) < xenheap_nr_pages();
 }
 
 static inline bool is_xen_heap_page(const struct page_info *pg)
@@ -147,7 +153,7 @@ static inline bool is_xen_heap_virt(const void *va)
 {
     vaddr_t off = (vaddr_t)va - xenheap_virt_start;
 
-    return off < (vaddr_t)((xenheap_mfn_end - xenheap_mfn_start) << PAGE_SHIFT);
+    return off < (vaddr_t)(xenheap_nr_pages() << PAGE_SHIFT);
 }
 
 /* Debug builds: a translation outside the xenheap. Names the address. */

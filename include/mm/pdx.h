@@ -53,7 +53,7 @@ extern unsigned long max_pdx;
  * holds RAM, including non-RAM frames in the group (their state says so). */
 static inline bool mfn_valid(mfn_t mfn)
 {
-    mfn_t group = mfn >> PDX_GROUP_SHIFT;
+    unsigned long group = mfn_x(mfn) >> PDX_GROUP_SHIFT;
 
     return group < PDX_NR_GROUPS && pdx_group_of[group] != PDX_GROUP_NONE;
 }
@@ -61,15 +61,17 @@ static inline bool mfn_valid(mfn_t mfn)
 /* Only for valid frames. */
 static inline unsigned long mfn_to_pdx(mfn_t mfn)
 {
-    return ((unsigned long)pdx_group_of[mfn >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
-           (mfn & (PDX_GROUP_PAGES - 1));
+    unsigned long m = mfn_x(mfn);
+
+    return ((unsigned long)pdx_group_of[m >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
+           (m & (PDX_GROUP_PAGES - 1));
 }
 
 /* Only for pdx < max_pdx. */
 static inline mfn_t pdx_to_mfn(unsigned long pdx)
 {
-    return ((mfn_t)mfn_group_of[pdx >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
-           (pdx & (PDX_GROUP_PAGES - 1));
+    return _mfn(((unsigned long)mfn_group_of[pdx >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
+                (pdx & (PDX_GROUP_PAGES - 1)));
 }
 
 /*
