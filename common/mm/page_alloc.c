@@ -305,7 +305,7 @@ static cold_path struct domain *merge_and_insert(unsigned long pdx, unsigned int
                                                  unsigned int zone, struct heap *hp,
                                                  struct domain *owner)
 {
-    mfn_t mfn = pdx_to_mfn(pdx);
+    mfn_t mfn = pdx_to_mfn(_pdx(pdx));
 
     while (order < MAX_ORDER) {
         mfn_t buddy_mfn = _mfn(mfn_x(mfn) ^ (1UL << order));
@@ -315,16 +315,16 @@ static cold_path struct domain *merge_and_insert(unsigned long pdx, unsigned int
         if (order < PDX_GROUP_SHIFT)
             buddy_pdx = pdx ^ (1UL << order);       /* same group: same low bits */
         else if (mfn_valid(buddy_mfn))
-            buddy_pdx = mfn_to_pdx(buddy_mfn);
+            buddy_pdx = pdx_x(mfn_to_pdx(buddy_mfn));
         else
             break;
-        buddy = pdx_to_page(buddy_pdx);
+        buddy = pdx_to_page(_pdx(buddy_pdx));
         if (!is_free_block(buddy, order) || mfn_zone(buddy_mfn) != zone)
             break;
 
         list_del(&heap_state.heaps[mfn_heap(buddy_mfn)], zone, order, buddy);
         if (mfn_lt(buddy_mfn, mfn)) {
-            pdx_to_page(pdx)->count_info &= ~PGC_head;
+            pdx_to_page(_pdx(pdx))->count_info &= ~PGC_head;
             pdx = buddy_pdx;
             mfn = buddy_mfn;
             hp = &heap_state.heaps[mfn_heap(mfn)];
@@ -333,7 +333,7 @@ static cold_path struct domain *merge_and_insert(unsigned long pdx, unsigned int
         }
         order++;
     }
-    pdx_to_page(pdx)->order = order;
+    pdx_to_page(_pdx(pdx))->order = order;
     list_add(frame_table, hp, &hp->zone[zone], order, pdx);
     return owner;
 }
@@ -402,7 +402,7 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         pg->order = order;
         hp = &heap_state.heaps[mfn_heap(start)];
         hp->zone[zone].avail += n;
-        insert_free_block(frame_table, page_to_pdx(pg), order, hp, &hp->zone[zone], NULL);
+        insert_free_block(frame_table, pdx_x(page_to_pdx(pg)), order, hp, &hp->zone[zone], NULL);
         start = mfn_add(start, n);
     }
     heap_ready = true;
@@ -433,8 +433,8 @@ void init_xenheap_pages(paddr_t ps, paddr_t pe)
               (unsigned long long)mfn_to_paddr(xenheap_mfn_start),
               (unsigned long long)mfn_to_paddr(xenheap_mfn_end));
 
-    xenheap_pdx_start = mfn_to_pdx(xenheap_mfn_start);
-    xenheap_pdx_end = mfn_to_pdx(mfn_add(xenheap_mfn_end, -1)) + 1;
+    xenheap_pdx_start = pdx_x(mfn_to_pdx(xenheap_mfn_start));
+    xenheap_pdx_end = pdx_x(mfn_to_pdx(mfn_add(xenheap_mfn_end, -1))) + 1;
 
     /*
      * The merge rule does not look at heaps, so a xenheap block and a domheap
@@ -505,14 +505,14 @@ static __attribute__((noinline)) struct page_info *prepare_pages(struct page_inf
 static cold_path void split_block(unsigned int zone, unsigned long pdx, unsigned int j,
                                   unsigned int order)
 {
-    mfn_t mfn = pdx_to_mfn(pdx);
+    mfn_t mfn = pdx_to_mfn(_pdx(pdx));
 
     while (j > order) {
         struct page_info *upper;
         struct heap *hp;
 
         j--;
-        upper = pdx_to_page(pdx + (1UL << j));
+        upper = pdx_to_page(_pdx(pdx + (1UL << j)));
         upper->count_info |= PGC_head;
         upper->order = j;
         /* The list of the upper half's own heap (the same one, unless the
@@ -681,7 +681,7 @@ alloc_heap_pages_locked(unsigned int heap, unsigned int order,
     j = order + (unsigned int)__builtin_ctz(orders);
     pg = list_pop(frame_table, hp, &hp->zone[zone], j);
     if (j > order)
-        split_block(zone, page_to_pdx(pg), j, order);
+        split_block(zone, pdx_x(page_to_pdx(pg)), j, order);
     hp->zone[zone].avail -= 1UL << order;
     pg->order = order;
     dirty = take_pages(pg, order, heap, memflags);
@@ -727,7 +727,7 @@ static cold_path __noreturn void bad_free(const struct page_info *pg, unsigned l
                                           const char *caller)
 {
     unsigned int c = pg->count_info;
-    mfn_t mfn = pdx_to_mfn(pdx);
+    mfn_t mfn = pdx_to_mfn(_pdx(pdx));
 
     if (order > MAX_ORDER) {
         spin_unlock(&heap_state.lock);
@@ -816,15 +816,16 @@ static always_inline struct domain *__free_heap_pages_locked(struct page_info *f
 #ifdef CONFIG_DEBUG
     for (unsigned long i = 1; i < n; i++)
         if ((pg[i].count_info & (PGC_state_mask | PGC_head | PGC_xen_heap)) != inuse_state(heap))
-            heap_misuse(caller, pdx_to_mfn(pdx + i), "inside the order-%u allocation at mfn "
-                        "0x%lx is not in use: heap corrupted", order, mfn_x(pdx_to_mfn(pdx)));
+            heap_misuse(caller, pdx_to_mfn(_pdx(pdx + i)), "inside the order-%u allocation at "
+                        "mfn 0x%lx is not in use: heap corrupted", order,
+                        mfn_x(pdx_to_mfn(_pdx(pdx))));
 #endif
 
     owner = pg->u.owner;
     flags = POISON_FREED_PAGES ? PGC_poisoned : scrub ? PGC_need_scrub : 0;
     if (POISON_FREED_PAGES)
         for (unsigned long i = 0; i < n; i++)
-            poison_frame(pdx_to_mfn(pdx + i));
+            poison_frame(pdx_to_mfn(_pdx(pdx + i)));
     /* Every page of the block is in its first page's zone. */
     tail = (c & PGC_zone_mask) | PGS_free | flags;
     pg->count_info = tail | PGC_head;
@@ -878,7 +879,7 @@ static always_inline struct domain *free_heap_pages(struct page_info *ft, unsign
 static always_inline void *xenheap_page_virt(const struct page_info *pg)
 {
     return (void *)(xenheap_virt_start +
-                    ((vaddr_t)(page_to_pdx(pg) - xenheap_pdx_start) << PAGE_SHIFT));
+                    ((vaddr_t)(pdx_x(page_to_pdx(pg)) - xenheap_pdx_start) << PAGE_SHIFT));
 }
 
 static __attribute__((noinline)) void *alloc_xenheap_locked(unsigned int order,
@@ -924,7 +925,8 @@ static cold_path struct page_info *assign_new_pages(struct domain *d, struct pag
 {
     if (assign_pages(d, pg, order) == 0)
         return pg;
-    free_heap_pages(frame_table, page_to_pdx(pg), order, HEAP_DOM, true, "alloc_domheap_pages");
+    free_heap_pages(frame_table, pdx_x(page_to_pdx(pg)), order, HEAP_DOM, true,
+                    "alloc_domheap_pages");
     return NULL;
 }
 
@@ -983,7 +985,7 @@ static __attribute__((noinline)) void free_domheap_block(struct page_info *pg, u
 /* An order-0 page that is not the simple case: misuse, or a merge. Heap lock held. */
 static __attribute__((noinline)) void free_domheap_page_locked(unsigned long pdx)
 {
-    struct domain *owner = __free_heap_pages_locked(frame_table, pdx, pdx_to_page(pdx), 0,
+    struct domain *owner = __free_heap_pages_locked(frame_table, pdx, pdx_to_page(_pdx(pdx)), 0,
                                                     HEAP_DOM, true, "free_domheap_pages", false);
 
     if (owner)
@@ -1129,8 +1131,8 @@ static unsigned long check_list(struct check *ck, unsigned int h, unsigned int z
                     heap_name[h], z, o);
             break;
         }
-        pg = pdx_to_page(pdx);
-        mfn = pdx_to_mfn(pdx);
+        pg = pdx_to_page(_pdx(pdx));
+        mfn = pdx_to_mfn(_pdx(pdx));
         last = mfn_add(mfn, n - 1);
         if (pg->u.list.prev != prev)
             problem(ck, HEAP_BAD_LIST, "block mfn 0x%lx: back link 0x%x, expected 0x%x",
@@ -1152,7 +1154,7 @@ static unsigned long check_list(struct check *ck, unsigned int h, unsigned int z
         if (mfn_x(mfn) == 0 || mfn_zone(mfn) != z || mfn_zone(last) != z)
             problem(ck, HEAP_BAD_ZONE, "block mfn 0x%lx-0x%lx is not all in zone %u",
                     mfn_x(mfn), mfn_x(last), z);
-        if (pdx + n > max_pdx || !mfn_eq(pdx_to_mfn(pdx + n - 1), last))
+        if (pdx + n > max_pdx || !mfn_eq(pdx_to_mfn(_pdx(pdx + n - 1)), last))
             problem(ck, HEAP_BAD_STATE, "block mfn 0x%lx order %u is not contiguous in the "
                     "frame table", mfn_x(mfn), o);
         if (straddles_xenheap(mfn, last))
@@ -1225,9 +1227,9 @@ static void check_pages(struct check *ck)
     unsigned int used_xen = 0;          /* PGC_xen_heap of the allocation we are in */
 
     for (unsigned long pdx = 0; pdx < max_pdx; pdx++) {
-        struct page_info *pg = pdx_to_page(pdx);
+        struct page_info *pg = pdx_to_page(_pdx(pdx));
         unsigned int c = read_count_info(pg);
-        mfn_t mfn = pdx_to_mfn(pdx);
+        mfn_t mfn = pdx_to_mfn(_pdx(pdx));
         bool in_free = pdx < free_end, in_used = pdx < used_end;
 
         if (c & PGC_listed)

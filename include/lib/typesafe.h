@@ -3,7 +3,7 @@
  *
  * The memory code juggles three numbers that are all "an unsigned integer"
  * to C: a machine frame number (mfn_t, a physical address >> PAGE_SHIFT), a
- * page index into the frame table (a pdx, see mm/pdx.h) and a physical
+ * page index into the frame table (pdx_t, see mm/pdx.h) and a physical
  * address (paddr_t). Any of them fits the others' variables, and frame
  * numbers and page indices are equal on a machine whose RAM starts at 0
  * without holes, so passing one where another is meant can work in every
@@ -19,11 +19,12 @@
  *
  * In debug builds (CONFIG_DEBUG) the type is a struct with one member: no
  * arithmetic, no comparison, no implicit conversion to or from any integer
- * or to another such type. An mfn_t cannot be given where an integer
- * such as a paddr_t is expected, nor the other way round; the only ways
- * across are the named translations (mfn_to_paddr, paddr_to_mfn,
- * page_to_mfn, ...). Physical addresses stay plain paddr_t (uint64_t), so
- * they cannot be mixed with an mfn_t silently either.
+ * or to another such type. An mfn_t cannot be given where a pdx_t or a
+ * paddr_t is expected, nor the other way round; the only ways across are
+ * the named translations (mfn_to_pdx, pdx_to_mfn, mfn_to_paddr,
+ * paddr_to_mfn, page_to_mfn, ...). Physical addresses stay plain paddr_t
+ * (uint64_t): being the only integer of the three, they cannot be mixed
+ * with either struct silently either.
  *
  * In release builds the type is the plain integer, and the constructor and
  * accessor are identity functions that the compiler folds away: the

@@ -33,7 +33,7 @@ struct domain;
 struct page_info {
     union {
         struct {
-            unsigned int next, prev;    /* pdx of neighbours, PDX_NONE at the ends */
+            unsigned int next, prev;    /* raw pdx of neighbours, PDX_NONE at the ends */
         } list;                     /* PGS_free pages with PGC_head */
         struct domain *owner;       /* PGS_inuse: owner, NULL if anonymous or xenheap */
     } u;
@@ -88,14 +88,14 @@ static inline unsigned int page_state(const struct page_info *pg)
 /* The frame table: page_info for pdx 0 (the arch's frame-table window). */
 extern struct page_info *frame_table;
 
-static inline unsigned long page_to_pdx(const struct page_info *pg)
+static inline pdx_t page_to_pdx(const struct page_info *pg)
 {
-    return (unsigned long)(pg - frame_table);
+    return _pdx((unsigned long)(pg - frame_table));
 }
 
-static inline struct page_info *pdx_to_page(unsigned long pdx)
+static inline struct page_info *pdx_to_page(pdx_t pdx)
 {
-    return frame_table + pdx;
+    return frame_table + pdx_x(pdx);
 }
 
 static inline mfn_t page_to_mfn(const struct page_info *pg)
