@@ -46,7 +46,7 @@ SELFTEST(heap, alloc_free_order0)
     EXPECT(allocation_is_whole(pg, 0));
     EXPECT(pg->u.owner == NULL);
     EXPECT(!is_xen_heap_page(pg));
-    EXPECT(page_to_mfn(pg) != 0);
+    EXPECT_NE(mfn_x(page_to_mfn(pg)), 0);
     EXPECT_EQ(heap_check(), 0);
 
     free_domheap_pages(pg, 0);
@@ -67,11 +67,12 @@ SELFTEST(heap, orders_are_aligned_and_whole)
         if (!EXPECT(pg != NULL))
             return;
         mfn = page_to_mfn(pg);
-        EXPECT_EQ(mfn & ((1UL << order) - 1), 0);
+        EXPECT_EQ(mfn_x(mfn) & ((1UL << order) - 1), 0);
         EXPECT(allocation_is_whole(pg, order));
         EXPECT_EQ(avail_domheap_pages(), before - (1UL << order));
         /* The block is contiguous in the frame table and in frame numbers. */
-        EXPECT_EQ(page_to_mfn(pg + (1UL << order) - 1), mfn + (1UL << order) - 1);
+        EXPECT_EQ(mfn_x(page_to_mfn(pg + (1UL << order) - 1)),
+                  mfn_x(mfn_add(mfn, (1UL << order) - 1)));
         free_domheap_pages(pg, order);
         EXPECT_EQ(avail_domheap_pages(), before);
     }
@@ -124,8 +125,8 @@ SELFTEST(heap, buddies_merge)
         if (!EXPECT(pages[n] != NULL))
             break;
         for (unsigned int i = 0; i < n; i++) {
-            if ((page_to_mfn(pages[i]) ^ page_to_mfn(pages[n])) == 1) {
-                lo = page_to_mfn(pages[i]) < page_to_mfn(pages[n]) ? i : n;
+            if ((mfn_x(page_to_mfn(pages[i])) ^ mfn_x(page_to_mfn(pages[n]))) == 1) {
+                lo = mfn_lt(page_to_mfn(pages[i]), page_to_mfn(pages[n])) ? i : n;
                 hi = lo == i ? n : i;
                 found = true;
             }
@@ -167,7 +168,7 @@ SELFTEST(heap, memf_bits_limits_addresses)
     if (!EXPECT(pg != NULL))
         return;
     mfn = page_to_mfn(pg);
-    zone = (unsigned int)(8 * sizeof(mfn)) - (unsigned int)__builtin_clzl(mfn);
+    zone = (unsigned int)(8 * sizeof(unsigned long)) - (unsigned int)__builtin_clzl(mfn_x(mfn));
     free_domheap_pages(pg, 0);
 
     /* Limited to that zone's addresses, it must still succeed (pg is free). */
@@ -200,7 +201,7 @@ SELFTEST(heap, xenheap_alloc_and_translate)
     EXPECT(is_xen_heap_virt(va));
     mfn = virt_to_mfn(va);
     EXPECT(is_xen_heap_mfn(mfn));
-    EXPECT_EQ(mfn & 3, 0);
+    EXPECT_EQ(mfn_x(mfn) & 3, 0);
     EXPECT(mfn_to_virt(mfn) == va);
     EXPECT(__va(__pa(va)) == va);
     EXPECT_EQ(__pa(va + 5000), mfn_to_paddr(mfn) + 5000);
@@ -235,7 +236,7 @@ SELFTEST(heap, heaps_do_not_mix)
     }
     if (EXPECT(va != NULL)) {
         for (unsigned int i = 0; i < 8; i++)
-            EXPECT(is_xen_heap_mfn(virt_to_mfn(va) + i));
+            EXPECT(is_xen_heap_mfn(mfn_add(virt_to_mfn(va), i)));
         free_xenheap_pages(va, 3);
     }
 }
@@ -357,14 +358,14 @@ SELFTEST(heap, domheap_above_4g_written_and_read_back)
         selftest_diag("no RAM above 4 GiB on this machine: pages at 0x%llx",
                       (unsigned long long)pa);
     for (unsigned int i = 0; i < 16; i++) {
-        uint64_t *p = map_domain_page(page_to_mfn(pg) + i);
+        uint64_t *p = map_domain_page(mfn_add(page_to_mfn(pg), i));
 
         for (unsigned int w = 0; w < PAGE_SIZE / 8; w++)
             p[w] = (pa + (paddr_t)i * PAGE_SIZE) ^ w;
         unmap_domain_page(p);
     }
     for (unsigned int i = 0; i < 16; i++) {
-        const uint64_t *p = map_domain_page(page_to_mfn(pg) + i);
+        const uint64_t *p = map_domain_page(mfn_add(page_to_mfn(pg), i));
         unsigned int bad = 0;
 
         for (unsigned int w = 0; w < PAGE_SIZE / 8; w++)

@@ -68,7 +68,7 @@ SELFTEST(heap_misuse, message_names_mfn_and_pa)
     if (!EXPECT(pg != NULL))
         return;
     free_domheap_pages(pg, 0);
-    fmt_snprintf(want, sizeof(want), "page mfn 0x%lx (pa 0x%llx)", page_to_mfn(pg),
+    fmt_snprintf(want, sizeof(want), "page mfn 0x%lx (pa 0x%llx)", mfn_x(page_to_mfn(pg)),
                  (unsigned long long)page_to_maddr(pg));
     EXPECT_PANIC(want, free_domheap_pages(pg, 0));
 }

@@ -97,7 +97,7 @@ SELFTEST(heap_scrub, new_owner_never_sees_old_data)
         return;
     mfn = page_to_mfn(pg);
     fill_frame(mfn, SECRET);
-    fill_frame(mfn + 1, SECRET);
+    fill_frame(mfn_add(mfn, 1), SECRET);
     free_domheap_pages(pg, 1);
 
     again = alloc_domheap_pages(&d2, 1, 0);
@@ -108,9 +108,9 @@ SELFTEST(heap_scrub, new_owner_never_sees_old_data)
     }
     EXPECT(again->u.owner == &d2);
     EXPECT(!frame_holds(mfn, SECRET));
-    EXPECT(!frame_holds(mfn + 1, SECRET));
+    EXPECT(!frame_holds(mfn_add(mfn, 1), SECRET));
     EXPECT(frame_is(mfn, freed_contents()));
-    EXPECT(frame_is(mfn + 1, freed_contents()));
+    EXPECT(frame_is(mfn_add(mfn, 1), freed_contents()));
     EXPECT_EQ(again->count_info & (PGC_need_scrub | PGC_poisoned), 0);
     free_domheap_pages(again, 1);
     EXPECT_EQ(d1.tot_pages + d2.tot_pages, 0);
@@ -167,7 +167,7 @@ SELFTEST(heap_scrub, write_after_free_domheap)
     unmap_domain_page(va);
 
     fmt_snprintf(want, sizeof(want), "write after free: page mfn 0x%lx (pa 0x%llx) offset 0x123 "
-                 "holds 0x42", mfn, (unsigned long long)mfn_to_paddr(mfn));
+                 "holds 0x42", mfn_x(mfn), (unsigned long long)mfn_to_paddr(mfn));
     EXPECT_PANIC(want, again = alloc_domheap_pages(NULL, 0, 0));
     EXPECT(again == NULL);
     EXPECT(!heap_lock_is_held());

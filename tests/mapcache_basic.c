@@ -20,6 +20,11 @@
 
 #define BASE_MFN 0x100000UL     /* pa 4 GiB: any frame number works, see above */
 
+static mfn_t test_mfn(unsigned long i)
+{
+    return _mfn(BASE_MFN + i);
+}
+
 static struct vcpu test_vcpu[2];
 
 static bool start(unsigned int nr, bool strict)
@@ -54,17 +59,17 @@ static void map_unmap_one(bool strict)
 
     if (!start(1, strict))
         return;
-    va = mapcache_map(mc, BASE_MFN);
+    va = mapcache_map(mc, test_mfn(0));
     EXPECT_EQ(va, MAPCACHE_VIRT_START);                  /* slot 0 of a new VCPU */
-    EXPECT_EQ(mapcache_va_to_mfn(mc, va), BASE_MFN);
-    EXPECT_EQ(mapcache_va_to_mfn(mc, va + PAGE_SIZE - 1), BASE_MFN);
-    EXPECT_EQ(mapcache_lookup(mc, BASE_MFN), 0);
+    EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va)), BASE_MFN);
+    EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va + PAGE_SIZE - 1)), BASE_MFN);
+    EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), 0);
     EXPECT_EQ(mc->nr_in_use, 1);
     EXPECT_EQ(mc->misses, 1);
     mapcache_unmap(mc, va + 0x123);                      /* anywhere in the page */
     EXPECT_EQ(mc->nr_in_use, 0);
     EXPECT_EQ(mc->nr_cached, strict ? 0 : 1);
-    EXPECT_EQ(mapcache_lookup(mc, BASE_MFN), strict ? MAPCACHE_NONE : 0);
+    EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), strict ? MAPCACHE_NONE : 0);
     finish(1);
 }
 
@@ -78,9 +83,9 @@ SELFTEST(mapcache, same_frame_same_va)
 
     if (!start(1, true))
         return;
-    a = mapcache_map(mc, BASE_MFN + 7);
-    b = mapcache_map(mc, BASE_MFN + 8);
-    c = mapcache_map(mc, BASE_MFN + 7);
+    a = mapcache_map(mc, test_mfn(7));
+    b = mapcache_map(mc, test_mfn(8));
+    c = mapcache_map(mc, test_mfn(7));
     EXPECT_EQ(c, a);
     EXPECT_NE(b, a);
     EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 2);
@@ -88,9 +93,9 @@ SELFTEST(mapcache, same_frame_same_va)
     EXPECT_EQ(mc->misses, 2);
     EXPECT_EQ(mc->nr_in_use, 2);
     mapcache_unmap(mc, a);
-    EXPECT_EQ(mapcache_va_to_mfn(mc, c), BASE_MFN + 7);  /* one reference left */
+    EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, c)), BASE_MFN + 7);  /* one reference left */
     mapcache_unmap(mc, c);
-    EXPECT_EQ(mapcache_lookup(mc, BASE_MFN + 7), MAPCACHE_NONE);
+    EXPECT_EQ(mapcache_lookup(mc, test_mfn(7)), MAPCACHE_NONE);
     mapcache_unmap(mc, b);
     EXPECT_EQ(mc->nr_in_use, 0);
     finish(1);
@@ -107,18 +112,18 @@ static void fill_all_slots(bool strict, unsigned long stride)
         return;
     memset(slot_seen, 0, sizeof(slot_seen));
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
-        mfn_t mfn = BASE_MFN + i * stride;
+        mfn_t mfn = test_mfn(i * stride);
         vaddr_t va = mapcache_map(mc, mfn);
 
         ok &= EXPECT(mapcache_va_in_window(va) && IS_ALIGNED(va, PAGE_SIZE));
         ok &= EXPECT_EQ(slot_seen[mapcache_va_slot(va)]++, 0);
-        ok &= EXPECT_EQ(mapcache_va_to_mfn(mc, va), mfn);
+        ok &= EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va)), mfn_x(mfn));
         if (!ok)
             return;
     }
     EXPECT_EQ(mc->nr_in_use, MAPCACHE_SLOTS);
     for (unsigned int i = 0; i < MAPCACHE_SLOTS && ok; i++) {
-        mfn_t mfn = BASE_MFN + i * stride;
+        mfn_t mfn = test_mfn(i * stride);
         unsigned int slot = mapcache_lookup(mc, mfn);
 
         ok &= EXPECT_EQ(mapcache_map(mc, mfn), mapcache_slot_va(slot));
@@ -147,10 +152,10 @@ SELFTEST(mapcache, count_saturates_with_panic)
     if (!start(1, true))
         return;
     for (unsigned int i = 0; i < MAPCACHE_COUNT_MAX; i++)
-        va = mapcache_map(mc, BASE_MFN);
+        va = mapcache_map(mc, test_mfn(0));
     EXPECT_EQ(va, MAPCACHE_VIRT_START);
     EXPECT_EQ(mc->slot[0].count, MAPCACHE_COUNT_MAX);
-    EXPECT_PANIC("reference count of va 0x80000000 saturated", mapcache_map(mc, BASE_MFN));
+    EXPECT_PANIC("reference count of va 0x80000000 saturated", mapcache_map(mc, test_mfn(0)));
     EXPECT_EQ(mc->slot[0].count, MAPCACHE_COUNT_MAX);    /* the panic changed nothing */
     EXPECT_EQ(mapcache_check(mc), 0);
     for (unsigned int i = 0; i < MAPCACHE_COUNT_MAX; i++)
@@ -202,7 +207,7 @@ static void capture_line(void *ctx, const char *line)
     d->slot_lines++;
     /* Slot i holds the frame the test gave it: BASE_MFN + 3 * i, once. */
     if (f[0] >= MAPCACHE_SLOTS || f[1] != mapcache_slot_va((unsigned int)f[0]) ||
-        f[2] != BASE_MFN + 3 * f[0] || f[3] != 1 || d->mc->slot[f[0]].mfn != f[2])
+        f[2] != BASE_MFN + 3 * f[0] || f[3] != 1 || mfn_x(d->mc->slot[f[0]].mfn) != f[2])
         d->bad_lines++;
 }
 
@@ -216,14 +221,14 @@ SELFTEST(mapcache, exhaustion_panics_with_dump)
     if (!start(1, true))
         return;
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
-        if (!EXPECT_EQ(mapcache_map(mc, BASE_MFN + 3 * i), mapcache_slot_va(i)))
+        if (!EXPECT_EQ(mapcache_map(mc, test_mfn(3 * i)), mapcache_slot_va(i)))
             return;
     /* A frame that is already mapped still maps when all slots are taken. */
-    EXPECT_EQ(mapcache_map(mc, BASE_MFN + 3), mapcache_slot_va(1));
+    EXPECT_EQ(mapcache_map(mc, test_mfn(3)), mapcache_slot_va(1));
     mapcache_unmap(mc, mapcache_slot_va(1));
 
     mapcache_set_panic_dump_sink(capture_line, &dump, &old_sink, &old_ctx);
-    EXPECT_PANIC("all 1024 mapcache slots are in use", mapcache_map(mc, BASE_MFN + 1));
+    EXPECT_PANIC("all 1024 mapcache slots are in use", mapcache_map(mc, test_mfn(1)));
     mapcache_set_panic_dump_sink(old_sink, old_ctx, NULL, NULL);
 
     EXPECT(dump.summary_ok);
@@ -231,12 +236,12 @@ SELFTEST(mapcache, exhaustion_panics_with_dump)
     EXPECT_EQ(dump.bad_lines, 0);
     EXPECT_EQ(dump.lines, MAPCACHE_SLOTS + 2);          /* summary, header, slots */
     EXPECT_EQ(mc->nr_in_use, MAPCACHE_SLOTS);           /* nothing changed */
-    EXPECT_EQ(mapcache_lookup(mc, BASE_MFN + 1), MAPCACHE_NONE);
+    EXPECT_EQ(mapcache_lookup(mc, test_mfn(1)), MAPCACHE_NONE);
     EXPECT_EQ(mapcache_check(mc), 0);
 
     /* One slot back, and the same request succeeds. */
     mapcache_unmap(mc, mapcache_slot_va(500));
-    EXPECT_EQ(mapcache_map(mc, BASE_MFN + 1), mapcache_slot_va(500));
+    EXPECT_EQ(mapcache_map(mc, test_mfn(1)), mapcache_slot_va(500));
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
         mapcache_unmap(mc, mapcache_slot_va(i));
     finish(1);
@@ -258,13 +263,13 @@ SELFTEST(mapcache, caching_full_evicts_instead_of_panicking)
     if (!start(1, false))
         return;
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
-        mapcache_map(mc, BASE_MFN + i);
+        mapcache_map(mc, test_mfn(i));
     mapcache_unmap(mc, mapcache_slot_va(700));
-    EXPECT_EQ(mapcache_map(mc, BASE_MFN + 5000), mapcache_slot_va(700));
+    EXPECT_EQ(mapcache_map(mc, test_mfn(5000)), mapcache_slot_va(700));
     EXPECT_EQ(mc->evictions, 1);
-    EXPECT_EQ(mapcache_lookup(mc, BASE_MFN + 700), MAPCACHE_NONE);
+    EXPECT_EQ(mapcache_lookup(mc, test_mfn(700)), MAPCACHE_NONE);
     mapcache_set_panic_dump_sink(count_line, &lines, &old_sink, &old_ctx);
-    EXPECT_PANIC("all 1024 mapcache slots are in use", mapcache_map(mc, BASE_MFN + 700));
+    EXPECT_PANIC("all 1024 mapcache slots are in use", mapcache_map(mc, test_mfn(700)));
     mapcache_set_panic_dump_sink(old_sink, old_ctx, NULL, NULL);
     EXPECT_EQ(lines, MAPCACHE_SLOTS + 2);
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
@@ -284,7 +289,7 @@ SELFTEST(mapcache, strict_reuses_slots_oldest_first)
         return;
     /* One frame at a time: every slot is used once before slot 0 again. */
     for (unsigned int k = 0; k <= MAPCACHE_SLOTS + 2 && ok; k++) {
-        vaddr_t va = mapcache_map(mc, BASE_MFN + k);
+        vaddr_t va = mapcache_map(mc, test_mfn(k));
 
         ok &= EXPECT_EQ(va, mapcache_slot_va(k % MAPCACHE_SLOTS));
         mapcache_unmap(mc, va);
@@ -293,15 +298,15 @@ SELFTEST(mapcache, strict_reuses_slots_oldest_first)
     EXPECT_EQ(mc->evictions, 0);
 
     /* Now slots 3.. are the oldest free ones; a freed slot goes to the back. */
-    a = mapcache_map(mc, BASE_MFN);
-    b = mapcache_map(mc, BASE_MFN + 1);
+    a = mapcache_map(mc, test_mfn(0));
+    b = mapcache_map(mc, test_mfn(1));
     mapcache_unmap(mc, a);
-    c = mapcache_map(mc, BASE_MFN + 2);
+    c = mapcache_map(mc, test_mfn(2));
     EXPECT_EQ(a, mapcache_slot_va(3));
     EXPECT_EQ(b, mapcache_slot_va(4));
     EXPECT_EQ(c, mapcache_slot_va(5));
     /* The frame unmapped from slot 3 is mapped afresh, elsewhere. */
-    EXPECT_EQ(mapcache_map(mc, BASE_MFN), mapcache_slot_va(6));
+    EXPECT_EQ(mapcache_map(mc, test_mfn(0)), mapcache_slot_va(6));
     mapcache_unmap(mc, b);
     mapcache_unmap(mc, c);
     mapcache_unmap(mc, mapcache_slot_va(6));
@@ -315,13 +320,13 @@ SELFTEST(mapcache, caching_keeps_released_mappings)
 
     if (!start(1, false))
         return;
-    a = mapcache_map(mc, BASE_MFN);
+    a = mapcache_map(mc, test_mfn(0));
     mapcache_unmap(mc, a);
     EXPECT_EQ(mc->nr_cached, 1);
     /* A new frame prefers a free slot to evicting the cached one. */
-    b = mapcache_map(mc, BASE_MFN + 1);
+    b = mapcache_map(mc, test_mfn(1));
     EXPECT_EQ(b, mapcache_slot_va(1));
-    EXPECT_EQ(mapcache_map(mc, BASE_MFN), a);           /* cached: same VA, no miss */
+    EXPECT_EQ(mapcache_map(mc, test_mfn(0)), a);        /* cached: same VA, no miss */
     EXPECT_EQ(mc->reuses, 1);
     EXPECT_EQ(mc->misses, 2);
     EXPECT_EQ(mc->nr_cached, 0);
@@ -331,7 +336,7 @@ SELFTEST(mapcache, caching_keeps_released_mappings)
     /* Going strict drops what is cached. */
     mapcache_set_strict(mc, true);
     EXPECT_EQ(mc->nr_cached, 0);
-    EXPECT_EQ(mapcache_lookup(mc, BASE_MFN), MAPCACHE_NONE);
+    EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), MAPCACHE_NONE);
     finish(1);
 }
 
@@ -350,7 +355,7 @@ SELFTEST(mapcache, caching_evicts_least_recently_released)
     if (!start(1, false))
         return;
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
-        mapcache_map(mc, BASE_MFN + i);
+        mapcache_map(mc, test_mfn(i));
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
         unsigned int slot = (i * 389) % MAPCACHE_SLOTS;     /* 389 is odd: a permutation */
 
@@ -361,17 +366,17 @@ SELFTEST(mapcache, caching_evicts_least_recently_released)
     for (unsigned int i = 0; i < 8; i++) {
         unsigned int slot = order[i];
 
-        ok &= EXPECT_EQ(mapcache_map(mc, BASE_MFN + slot), mapcache_slot_va(slot));
+        ok &= EXPECT_EQ(mapcache_map(mc, test_mfn(slot)), mapcache_slot_va(slot));
         mapcache_unmap(mc, mapcache_slot_va(slot));
         order[n++] = slot;
     }
     next = 8;
     for (unsigned int k = 0; k < 16 && ok; k++) {
         unsigned int victim = order[next++];
-        vaddr_t va = mapcache_map(mc, BASE_MFN + 10000 + k);
+        vaddr_t va = mapcache_map(mc, test_mfn(10000 + k));
 
         ok &= EXPECT_EQ(va, mapcache_slot_va(victim));
-        ok &= EXPECT_EQ(mapcache_lookup(mc, BASE_MFN + victim), MAPCACHE_NONE);
+        ok &= EXPECT_EQ(mapcache_lookup(mc, test_mfn(victim)), MAPCACHE_NONE);
         mapcache_unmap(mc, va);
         order[n++] = victim;
     }
@@ -387,11 +392,11 @@ SELFTEST(mapcache, caching_evicts_least_recently_released)
 /* Frames from BASE_MFN up whose hash is the hash of BASE_MFN. */
 static unsigned int find_colliding(mfn_t out[], unsigned int want)
 {
-    unsigned int bucket = mapcache_hash(BASE_MFN), n = 0;
+    unsigned int bucket = mapcache_hash(test_mfn(0)), n = 0;
 
-    for (mfn_t mfn = BASE_MFN; n < want && mfn < BASE_MFN + (1UL << 20); mfn++)
-        if (mapcache_hash(mfn) == bucket)
-            out[n++] = mfn;
+    for (unsigned long i = 0; n < want && i < (1UL << 20); i++)
+        if (mapcache_hash(test_mfn(i)) == bucket)
+            out[n++] = test_mfn(i);
     return n;
 }
 
@@ -410,7 +415,7 @@ SELFTEST(mapcache, hash_collisions_chain)
     /* Every position of the chain is found, and each frame has its own slot. */
     for (unsigned int i = 0; i < COLLIDING && ok; i++) {
         ok &= EXPECT_EQ(mapcache_map(mc, frame[i]), va[i]);
-        ok &= EXPECT_EQ(mapcache_va_to_mfn(mc, va[i]), frame[i]);
+        ok &= EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va[i])), mfn_x(frame[i]));
         for (unsigned int j = 0; j < i; j++)
             ok &= EXPECT_NE(va[i], va[j]);
     }
@@ -449,8 +454,8 @@ SELFTEST(mapcache, hash_collisions_evicted_from_chain)
     for (unsigned int i = 0; i < COLLIDING; i++)
         mapcache_map(mc, frame[i]);
     /* Hold every other slot with frames far from the colliding ones. */
-    for (mfn_t m = BASE_MFN + (2UL << 20); held < MAPCACHE_SLOTS - COLLIDING; m++) {
-        mapcache_map(mc, m);
+    for (unsigned long i = 2UL << 20; held < MAPCACHE_SLOTS - COLLIDING; i++) {
+        mapcache_map(mc, test_mfn(i));
         held++;
     }
     /* Release the colliding frames odd ones first: those are evicted first. */
@@ -459,7 +464,7 @@ SELFTEST(mapcache, hash_collisions_evicted_from_chain)
             mapcache_unmap(mc, mapcache_slot_va(mapcache_lookup(mc, frame[i])));
     for (unsigned int k = 0; k < COLLIDING / 2 && ok; k++) {
         unsigned int victim_slot = mapcache_lookup(mc, frame[2 * k + 1]);
-        vaddr_t va = mapcache_map(mc, BASE_MFN + (4UL << 20) + k);
+        vaddr_t va = mapcache_map(mc, test_mfn((4UL << 20) + k));
 
         ok &= EXPECT_EQ(va, mapcache_slot_va(victim_slot));
         ok &= EXPECT_EQ(mapcache_lookup(mc, frame[2 * k + 1]), MAPCACHE_NONE);
@@ -496,7 +501,7 @@ SELFTEST(mapcache, hash_spreads_strided_frames)
         return;
     for (unsigned int s = 0; s < ARRAY_SIZE(strides); s++) {
         for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
-            mapcache_map(mc, (BASE_MFN + i * strides[s]) & ((1UL << 28) - 1));
+            mapcache_map(mc, _mfn((BASE_MFN + i * strides[s]) & ((1UL << 28) - 1)));
         if (!EXPECT(mapcache_longest_chain(mc) <= 5))
             selftest_diag("stride %lu: longest chain %u", strides[s],
                           mapcache_longest_chain(mc));
@@ -524,8 +529,8 @@ static void misuse(bool strict)
 
     if (!start(1, strict))
         return;
-    a = mapcache_map(mc, BASE_MFN);
-    mapcache_unmap(mc, mapcache_map(mc, BASE_MFN + 1));     /* slot 1: freed or cached */
+    a = mapcache_map(mc, test_mfn(0));
+    mapcache_unmap(mc, mapcache_map(mc, test_mfn(1)));  /* slot 1: freed or cached */
 
     EXPECT_PANIC("unmap_domain_page(0x1000): idle-v0: outside the map_domain_page window",
                  mapcache_unmap(mc, 0x1000));
@@ -543,7 +548,7 @@ static void misuse(bool strict)
     EXPECT_PANIC("domain_page_map_to_mfn(0x80001000)", mapcache_va_to_mfn(mc, mapcache_slot_va(1)));
     EXPECT_PANIC("domain_page_map_to_mfn(0x80400000)", mapcache_va_to_mfn(mc, MAPCACHE_VIRT_END));
     EXPECT_PANIC("map_domain_page(mfn 0x10000000): beyond the 40-bit",
-                 mapcache_map(mc, 1UL << 28));
+                 mapcache_map(mc, _mfn(1UL << 28)));
     EXPECT_PANIC("beyond the 40-bit", mapcache_map(mc, INVALID_MFN));
     expect_unchanged(mc, 1, strict ? 0 : 1);
 
@@ -565,14 +570,14 @@ SELFTEST(mapcache, vcpus_are_independent)
 
     if (!start(2, true))
         return;
-    a0 = mapcache_map(m0, BASE_MFN);
-    b1 = mapcache_map(m1, BASE_MFN + 1);
-    a1 = mapcache_map(m1, BASE_MFN);
+    a0 = mapcache_map(m0, test_mfn(0));
+    b1 = mapcache_map(m1, test_mfn(1));
+    a1 = mapcache_map(m1, test_mfn(0));
     /* Each window starts empty at the same VA: the same address, two frames. */
     EXPECT_EQ(a0, MAPCACHE_VIRT_START);
     EXPECT_EQ(b1, MAPCACHE_VIRT_START);
-    EXPECT_EQ(mapcache_va_to_mfn(m0, a0), BASE_MFN);
-    EXPECT_EQ(mapcache_va_to_mfn(m1, b1), BASE_MFN + 1);
+    EXPECT_EQ(mfn_x(mapcache_va_to_mfn(m0, a0)), BASE_MFN);
+    EXPECT_EQ(mfn_x(mapcache_va_to_mfn(m1, b1)), BASE_MFN + 1);
     EXPECT_EQ(a1, mapcache_slot_va(1));
     mapcache_unmap(m0, a0);
     EXPECT_EQ(m1->slot[1].count, 1);                    /* v1's reference is its own */
@@ -590,7 +595,7 @@ SELFTEST(mapcache, destroy_with_mappings_panics)
     if (!EXPECT_EQ(vcpu_init(&test_vcpu[0], 2, &d), 0))
         return;
     mapcache_set_strict(mc0(), true);
-    va = mapcache_map(mc0(), BASE_MFN + 9);
+    va = mapcache_map(mc0(), test_mfn(9));
     EXPECT_PANIC("vcpu_destroy: d3v2 still has 1 mappings in use, the first at va 0x80000000 "
                  "(mfn 0x100009", vcpu_destroy(&test_vcpu[0]));
     mapcache_unmap(mc0(), va);
@@ -608,8 +613,8 @@ SELFTEST(mapcache, check_detects_damage)
 
     if (!start(1, false))
         return;
-    s0 = mapcache_va_slot(mapcache_map(mc, BASE_MFN));
-    s1 = mapcache_va_slot(mapcache_map(mc, BASE_MFN + 1));
+    s0 = mapcache_va_slot(mapcache_map(mc, test_mfn(0)));
+    s1 = mapcache_va_slot(mapcache_map(mc, test_mfn(1)));
     mapcache_unmap(mc, mapcache_slot_va(s1));           /* s1 cached */
     EXPECT_EQ(mapcache_check(mc), 0);
 
@@ -618,11 +623,11 @@ SELFTEST(mapcache, check_detects_damage)
     EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_COUNTERS);
 
     copy = *mc;
-    copy.slot[s0].mfn = BASE_MFN + 2;                   /* now in the wrong bucket */
+    copy.slot[s0].mfn = test_mfn(2);                    /* now in the wrong bucket */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_HASH);
 
     copy = *mc;
-    copy.slot[s1].mfn = BASE_MFN;                       /* two slots, one frame */
+    copy.slot[s1].mfn = test_mfn(0);                    /* two slots, one frame */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_HASH);
 
     copy = *mc;

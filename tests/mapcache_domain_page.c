@@ -40,7 +40,7 @@ SELFTEST(mapcache_image, reaches_the_frame)
     p = map_domain_page(mfn);
     EXPECT(mapcache_va_in_window((vaddr_t)p));
     EXPECT_EQ(arch_translate_va((vaddr_t)&p[5]), mfn_to_paddr(mfn) + 20);
-    EXPECT_EQ(domain_page_map_to_mfn((const void *)&p[77]), mfn);
+    EXPECT_EQ(mfn_x(domain_page_map_to_mfn((const void *)&p[77])), mfn_x(mfn));
     EXPECT_EQ(p[0], 0x11223344);
     EXPECT_EQ(p[1023], 0x55667788);
     p[1] = 0xa5a5f00d;
@@ -61,13 +61,13 @@ SELFTEST(mapcache_image, contents_survive_remap)
     mfn = page_to_mfn(pg);
     p = map_domain_page(mfn);
     for (unsigned int i = 0; i < PAGE_SIZE / 4; i++)
-        p[i] = i * 0x9e3779b1u ^ (uint32_t)mfn;
+        p[i] = i * 0x9e3779b1u ^ (uint32_t)mfn_x(mfn);
     unmap_domain_page(p);
     q = map_domain_page(mfn);
     r = map_domain_page(mfn);                     /* nested: the same address */
     EXPECT_EQ((vaddr_t)r, (vaddr_t)q);
     for (unsigned int i = 0; i < PAGE_SIZE / 4 && ok; i++)
-        ok &= EXPECT_EQ(r[i], i * 0x9e3779b1u ^ (uint32_t)mfn);
+        ok &= EXPECT_EQ(r[i], i * 0x9e3779b1u ^ (uint32_t)mfn_x(mfn));
     unmap_domain_page(r);
     unmap_domain_page(q);
     free_domheap_page(pg);
@@ -81,7 +81,7 @@ SELFTEST(mapcache_image, two_frames_two_addresses)
     if (!have_window() || !EXPECT(pg != NULL))
         return;
     a = map_domain_page(page_to_mfn(pg));
-    b = map_domain_page(page_to_mfn(pg) + 1);
+    b = map_domain_page(mfn_add(page_to_mfn(pg), 1));
     EXPECT_NE((vaddr_t)a, (vaddr_t)b);
     a[0] = 1;
     b[0] = 2;
@@ -133,7 +133,7 @@ SELFTEST(mapcache_image, map_to_mfn_of_global_mapping)
     l = map_domain_page(page_to_mfn(pg));
     if (EXPECT(g != NULL)) {
         EXPECT(!mapcache_va_in_window((vaddr_t)g));
-        EXPECT_EQ(domain_page_map_to_mfn(g + 0x234), page_to_mfn(pg));
+        EXPECT_EQ(mfn_x(domain_page_map_to_mfn(g + 0x234)), mfn_x(page_to_mfn(pg)));
         g[5] = 0x5a;
         EXPECT_EQ(l[5], 0x5a);                    /* the same frame, two mappings */
         unmap_domain_page_global(g);
@@ -159,7 +159,7 @@ SELFTEST(mapcache_image, misuse_reported)
     EXPECT_PANIC(want, unmap_domain_page((void *)mapcache_slot_va(unused)));
     EXPECT_PANIC("unmap_domain_page(0x80400000)", unmap_domain_page((void *)0x80400000));
     EXPECT_PANIC("map_domain_page(mfn 0x9000): pa 0x9000000 is not RAM",
-                 map_domain_page(0x9000));
+                 map_domain_page(_mfn(0x9000)));
     EXPECT_PANIC("domain_page_map_to_mfn(0x1000): not a map_domain_page or vmap address",
                  domain_page_map_to_mfn((void *)0x1000));
     EXPECT_EQ(mapcache_check(mc), 0);

@@ -92,7 +92,7 @@ SELFTEST(pt, zero_pages_and_unmapped_ranges_are_no_ops)
         return;
     va = (vaddr_t)vm_alloc(4, 1);
     if (EXPECT(va)) {
-        EXPECT_EQ(map_pages_to_xen(va, 0x12345, 0, PAGE_HYPERVISOR), 0);
+        EXPECT_EQ(map_pages_to_xen(va, _mfn(0x12345), 0, PAGE_HYPERVISOR), 0);
         unmapped(va);
         EXPECT_EQ(destroy_xen_mappings(va, va + 4 * PAGE_SIZE), 0);
         EXPECT_EQ(destroy_xen_mappings(va, va), 0);
@@ -148,8 +148,8 @@ SELFTEST(pt, blocks_only_when_aligned_and_allowed)
     /* Allowed, but the frames are one page off 2 MiB: pages. */
     pg2 = alloc_domheap_pages(NULL, 10, MEMF_no_scrub);
     if (EXPECT(pg2)) {
-        EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg2) + 1, 512, PAGE_HYPERVISOR | _PAGE_BLOCK),
-                  0);
+        EXPECT_EQ(map_pages_to_xen(va, mfn_add(page_to_mfn(pg2), 1), 512,
+                                   PAGE_HYPERVISOR | _PAGE_BLOCK), 0);
         leaf_is(va, 3, page_to_maddr(pg2) + PAGE_SIZE, PAGE_HYPERVISOR);
         EXPECT_EQ(destroy_xen_mappings(va, va + BLOCK), 0);
         free_domheap_pages(pg2, 10);
@@ -279,7 +279,7 @@ SELFTEST(pt, remap_replaces_a_live_page)
     va = (vaddr_t)vm_alloc(1, 1);
     if (EXPECT(pg) && EXPECT(va)) {
         EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg), 1, PAGE_HYPERVISOR_RW), 0);
-        EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg) + 1, 1, PAGE_HYPERVISOR_RO), 0);
+        EXPECT_EQ(map_pages_to_xen(va, mfn_add(page_to_mfn(pg), 1), 1, PAGE_HYPERVISOR_RO), 0);
         leaf_is(va, 3, page_to_maddr(pg) + PAGE_SIZE, PAGE_HYPERVISOR_RO);
         EXPECT_EQ(destroy_xen_mappings(va, va + PAGE_SIZE), 0);
     }
@@ -314,7 +314,7 @@ SELFTEST(pt, refuses_bad_requests_without_changing_anything)
     EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg), 1, PAGE_HYPERVISOR | 0x100), -EINVAL);
     EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg), 1, _PAGE_XN | 5), -EINVAL);
     /* Frames past the 40-bit physical space. */
-    EXPECT_EQ(map_pages_to_xen(va, (1UL << 28) - 1, 2, PAGE_HYPERVISOR), -ERANGE);
+    EXPECT_EQ(map_pages_to_xen(va, _mfn((1UL << 28) - 1), 2, PAGE_HYPERVISOR), -ERANGE);
     /* The per-VCPU domheap window is not the shared map. */
     EXPECT_EQ(map_pages_to_xen((vaddr_t)0x80000000UL, page_to_mfn(pg), 1, PAGE_HYPERVISOR),
               -EINVAL);
@@ -388,10 +388,10 @@ SELFTEST(pt, map_frames_scattered_and_in_runs)
     base = page_to_mfn(pg);
 
     /* Single frames in any order. */
-    mfn[0] = base + 7;
-    mfn[1] = base + 3;
-    mfn[2] = base + 3;                          /* the same frame twice is allowed */
-    mfn[3] = base + 1000;
+    mfn[0] = mfn_add(base, 7);
+    mfn[1] = mfn_add(base, 3);
+    mfn[2] = mfn_add(base, 3);                  /* the same frame twice is allowed */
+    mfn[3] = mfn_add(base, 1000);
     EXPECT_EQ(map_frames_to_xen(va, mfn, 1, 4, PAGE_HYPERVISOR_RO), 0);
     for (unsigned int i = 0; i < 4; i++)
         leaf_is(va + i * PAGE_SIZE, 3, mfn_to_paddr(mfn[i]), PAGE_HYPERVISOR_RO);
@@ -400,19 +400,20 @@ SELFTEST(pt, map_frames_scattered_and_in_runs)
 
     /* Runs of 256 that happen to continue each other and start 2 MiB aligned: a block. */
     mfn[0] = base;
-    mfn[1] = base + 256;
-    mfn[2] = base + 512;
-    mfn[3] = base + 768 + 1;                    /* the second 2 MiB does not continue */
+    mfn[1] = mfn_add(base, 256);
+    mfn[2] = mfn_add(base, 512);
+    mfn[3] = mfn_add(base, 768 + 1);            /* the second 2 MiB does not continue */
     EXPECT_EQ(map_frames_to_xen(va, mfn, 256, 4, PAGE_HYPERVISOR | _PAGE_BLOCK), 0);
-    leaf_is(va + 300 * PAGE_SIZE, 2, mfn_to_paddr(base + 300), PAGE_HYPERVISOR);
-    leaf_is(va + BLOCK + 5 * PAGE_SIZE, 3, mfn_to_paddr(base + 512 + 5), PAGE_HYPERVISOR);
-    leaf_is(va + BLOCK + 256 * PAGE_SIZE, 3, mfn_to_paddr(base + 768 + 1), PAGE_HYPERVISOR);
+    leaf_is(va + 300 * PAGE_SIZE, 2, mfn_to_paddr(mfn_add(base, 300)), PAGE_HYPERVISOR);
+    leaf_is(va + BLOCK + 5 * PAGE_SIZE, 3, mfn_to_paddr(mfn_add(base, 512 + 5)), PAGE_HYPERVISOR);
+    leaf_is(va + BLOCK + 256 * PAGE_SIZE, 3, mfn_to_paddr(mfn_add(base, 768 + 1)),
+            PAGE_HYPERVISOR);
     pt_lookup(va + BLOCK, &level);
     EXPECT_EQ(level, 3);
     EXPECT_EQ(destroy_xen_mappings(va, va + 2 * BLOCK), 0);
 
     /* Checked like map_pages_to_xen: a frame past 40 bits, W+X. */
-    mfn[1] = (1UL << 28) - 1;
+    mfn[1] = _mfn((1UL << 28) - 1);
     EXPECT_EQ(map_frames_to_xen(va, mfn, 2, 2, PAGE_HYPERVISOR), -ERANGE);
     EXPECT_EQ(map_frames_to_xen(va, mfn, 1, 1, MT_NORMAL), -EINVAL);
     EXPECT_EQ(map_frames_to_xen(va, mfn, 0, 1, PAGE_HYPERVISOR), -ERANGE);

@@ -42,7 +42,7 @@ SELFTEST(vmap, map_write_read_unmap)
     if (!EXPECT(pg))
         goto out;
     /* Out of order, to see that each frame lands where asked. */
-    mfn[0] = page_to_mfn(pg) + 1;
+    mfn[0] = mfn_add(page_to_mfn(pg), 1);
     mfn[1] = page_to_mfn(pg);
     va = vmap(mfn, 2);
     if (EXPECT(va)) {
@@ -81,7 +81,7 @@ SELFTEST(vmap, a_guard_page_follows_every_allocation)
     if (!EXPECT(pg))
         goto out;
     for (unsigned int i = 0; i < 3; i++)
-        mfn[i] = page_to_mfn(pg) + i;
+        mfn[i] = mfn_add(page_to_mfn(pg), i);
     a = vmap(mfn, 3);
     b = vmap(mfn, 1);
     if (EXPECT(a) && EXPECT(b)) {
@@ -384,7 +384,7 @@ SELFTEST(vmap, freeing_foreign_addresses_panics_with_the_address)
     if (!EXPECT(pg))
         goto out;
     mfn[0] = page_to_mfn(pg);
-    mfn[1] = mfn[0] + 1;
+    mfn[1] = mfn_add(mfn[0], 1);
     p = vmap(mfn, 2);
     io = ioremap(0x09000000, 0x1000);
     if (!EXPECT(p) || !EXPECT(io))

@@ -33,10 +33,10 @@ static struct vcpu *mapping_vcpu(const char *caller, unsigned long what)
 
 void *map_domain_page(mfn_t mfn)
 {
-    struct vcpu *v = mapping_vcpu("map_domain_page", mfn);
+    struct vcpu *v = mapping_vcpu("map_domain_page", mfn_x(mfn));
 
     if (unlikely(!mfn_valid(mfn)))
-        panic("map_domain_page(mfn 0x%lx): pa 0x%llx is not RAM", mfn,
+        panic("map_domain_page(mfn 0x%lx): pa 0x%llx is not RAM", mfn_x(mfn),
               (unsigned long long)mfn_to_paddr(mfn));
     return (void *)mapcache_map(&v->mapcache, mfn);
 }

@@ -20,6 +20,16 @@
 
 #define FAKE_VALID 1ull
 
+static uint64_t fake_entry(mfn_t mfn)
+{
+    return mfn_to_paddr(mfn) | FAKE_VALID;
+}
+
+static mfn_t fake_entry_mfn(uint64_t e)
+{
+    return paddr_to_mfn(e);
+}
+
 static struct {
     struct host_mapcache_event event[HOST_MAPCACHE_LOG_MAX];
     unsigned int len;
@@ -67,7 +77,7 @@ void arch_vcpu_destroy(struct vcpu *v)
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
         if (v->arch.third[i] & FAKE_VALID)
             panic("arch_vcpu_destroy: %s: slot %u still maps mfn 0x%lx",
-                  vcpu_name(v, name, sizeof(name)), i, (mfn_t)(v->arch.third[i] >> PAGE_SHIFT));
+                  vcpu_name(v, name, sizeof(name)), i, mfn_x(fake_entry_mfn(v->arch.third[i])));
     free(v->arch.third);
     v->arch.third = NULL;
     if (fake.current == v)
@@ -81,8 +91,8 @@ void arch_mapcache_set(struct vcpu *v, unsigned int slot, mfn_t mfn)
 
     if (*e & FAKE_VALID)
         panic("arch_mapcache_set: %s: slot %u still maps mfn 0x%lx: break-before-make "
-              "violated", vcpu_name(v, name, sizeof(name)), slot, (mfn_t)(*e >> PAGE_SHIFT));
-    *e = ((uint64_t)mfn << PAGE_SHIFT) | FAKE_VALID;
+              "violated", vcpu_name(v, name, sizeof(name)), slot, mfn_x(fake_entry_mfn(*e)));
+    *e = fake_entry(mfn);
     log_event(HOST_MAPCACHE_SET, v, slot, mfn);
 }
 
@@ -94,7 +104,7 @@ void arch_mapcache_clear(struct vcpu *v, unsigned int slot)
     if (!(*e & FAKE_VALID))
         panic("arch_mapcache_clear: %s: slot %u is not mapped", vcpu_name(v, name, sizeof(name)),
               slot);
-    log_event(HOST_MAPCACHE_CLEAR, v, slot, (mfn_t)(*e >> PAGE_SHIFT));
+    log_event(HOST_MAPCACHE_CLEAR, v, slot, fake_entry_mfn(*e));
     *e = 0;
     fake.flushes++;
 }
@@ -129,7 +139,7 @@ mfn_t host_mapcache_translate(const struct vcpu *v, vaddr_t va)
     if (!mapcache_va_in_window(va) || !v->arch.third)
         return INVALID_MFN;
     e = v->arch.third[mapcache_va_slot(va)];
-    return (e & FAKE_VALID) ? (mfn_t)(e >> PAGE_SHIFT) : INVALID_MFN;
+    return (e & FAKE_VALID) ? fake_entry_mfn(e) : INVALID_MFN;
 }
 
 unsigned int host_mapcache_valid_entries(const struct vcpu *v)

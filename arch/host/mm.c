@@ -124,9 +124,10 @@ void *map_domain_page(mfn_t mfn)
     void *va;
 
     if (!b)
-        panic("map_domain_page: mfn 0x%lx (pa 0x%llx) is not RAM", mfn, (unsigned long long)pa);
+        panic("map_domain_page: mfn 0x%lx (pa 0x%llx) is not RAM", mfn_x(mfn),
+              (unsigned long long)pa);
     if (machine.nr_mapped == HOST_DOMAIN_PAGE_SLOTS)
-        panic("map_domain_page: mfn 0x%lx: all %u slots are in use (a missing unmap?)", mfn,
+        panic("map_domain_page: mfn 0x%lx: all %u slots are in use (a missing unmap?)", mfn_x(mfn),
               HOST_DOMAIN_PAGE_SLOTS);
     va = b->va + (pa - b->start);
     for (unsigned int i = 0; i < HOST_DOMAIN_PAGE_SLOTS; i++) {

@@ -47,7 +47,7 @@ int assign_pages(struct domain *d, struct page_info *pg, unsigned int order)
             while (i-- > 0)
                 pg[i].u.owner = NULL;
             spin_unlock(&d->page_alloc_lock);
-            panic("assign_pages: page mfn 0x%lx (pa 0x%llx) %s (domain %u)", mfn,
+            panic("assign_pages: page mfn 0x%lx (pa 0x%llx) %s (domain %u)", mfn_x(mfn),
                   (unsigned long long)mfn_to_paddr(mfn), why, d->domain_id);
         }
         pg[i].u.owner = d;

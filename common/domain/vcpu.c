@@ -43,7 +43,7 @@ void vcpu_destroy(struct vcpu *v)
             i++;
         panic("vcpu_destroy: %s still has %u mappings in use, the first at va 0x%lx "
               "(mfn 0x%lx, count %u)", vcpu_name(v, name, sizeof(name)), mc->nr_in_use,
-              (unsigned long)mapcache_slot_va(i), mc->slot[i].mfn, mc->slot[i].count);
+              (unsigned long)mapcache_slot_va(i), mfn_x(mc->slot[i].mfn), mc->slot[i].count);
     }
     mapcache_flush_cached(mc);
     arch_vcpu_destroy(v);

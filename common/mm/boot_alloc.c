@@ -17,6 +17,11 @@ struct boot_range {
     mfn_t start, end;       /* [start, end) */
 };
 
+static unsigned long range_pages(const struct boot_range *r)
+{
+    return mfn_x(r->end) - mfn_x(r->start);
+}
+
 static struct boot_range ranges[BOOT_MAX_RANGES];
 static unsigned int nr_ranges;
 static bool boot_allocator_closed;
@@ -25,7 +30,7 @@ static void insert_range(unsigned int at, mfn_t start, mfn_t end)
 {
     if (nr_ranges == BOOT_MAX_RANGES)
         panic("boot allocator: more than %u free ranges (adding frames 0x%lx-0x%lx)",
-              BOOT_MAX_RANGES, start, end);
+              BOOT_MAX_RANGES, mfn_x(start), mfn_x(end));
     memmove(&ranges[at + 1], &ranges[at], (nr_ranges - at) * sizeof(ranges[0]));
     ranges[at].start = start;
     ranges[at].end = end;
@@ -47,28 +52,29 @@ void init_boot_pages(paddr_t ps, paddr_t pe)
     if (boot_allocator_closed)
         panic("init_boot_pages(0x%llx, 0x%llx) after end_boot_allocator()",
               (unsigned long long)ps, (unsigned long long)pe);
-    if (ps >= pe || start >= end)
+    if (ps >= pe || !mfn_lt(start, end))
         return;
 
     /* i: the first range that starts after the new one. */
-    for (i = 0; i < nr_ranges && ranges[i].start <= start; i++)
+    for (i = 0; i < nr_ranges && !mfn_lt(start, ranges[i].start); i++)
         ;
-    if ((i > 0 && ranges[i - 1].end > start) || (i < nr_ranges && ranges[i].start < end)) {
-        const struct boot_range *r = (i > 0 && ranges[i - 1].end > start) ? &ranges[i - 1]
-                                                                          : &ranges[i];
+    if ((i > 0 && mfn_lt(start, ranges[i - 1].end)) ||
+        (i < nr_ranges && mfn_lt(ranges[i].start, end))) {
+        const struct boot_range *r = (i > 0 && mfn_lt(start, ranges[i - 1].end)) ? &ranges[i - 1]
+                                                                                  : &ranges[i];
         panic("init_boot_pages: 0x%llx-0x%llx overlaps free range 0x%llx-0x%llx",
               (unsigned long long)ps, (unsigned long long)pe,
               (unsigned long long)mfn_to_paddr(r->start),
               (unsigned long long)mfn_to_paddr(r->end));
     }
 
-    if (i > 0 && ranges[i - 1].end == start) {
+    if (i > 0 && mfn_eq(ranges[i - 1].end, start)) {
         ranges[i - 1].end = end;
-        if (i < nr_ranges && ranges[i].start == end) {
+        if (i < nr_ranges && mfn_eq(ranges[i].start, end)) {
             ranges[i - 1].end = ranges[i].end;
             remove_range(i);
         }
-    } else if (i < nr_ranges && ranges[i].start == end) {
+    } else if (i < nr_ranges && mfn_eq(ranges[i].start, end)) {
         ranges[i].start = start;
     } else {
         insert_range(i, start, end);
@@ -87,25 +93,25 @@ mfn_t alloc_boot_pages(unsigned long nr_pfns, unsigned long pfn_align)
         struct boot_range *r = &ranges[i];
         mfn_t pg, end = r->end;
 
-        if (end - r->start < nr_pfns)
+        if (range_pages(r) < nr_pfns)
             continue;
-        pg = ROUNDDOWN(end - nr_pfns, pfn_align);
-        if (pg < r->start)
+        pg = _mfn(ROUNDDOWN(mfn_x(end) - nr_pfns, pfn_align));
+        if (mfn_lt(pg, r->start))
             continue;
         /* Keep [start, pg) here and [pg + nr, end) after it. */
         r->end = pg;
-        if (pg + nr_pfns < end)
-            insert_range(i + 1, pg + nr_pfns, end);
-        if (ranges[i].start == ranges[i].end)
+        if (mfn_lt(mfn_add(pg, nr_pfns), end))
+            insert_range(i + 1, mfn_add(pg, nr_pfns), end);
+        if (mfn_eq(ranges[i].start, ranges[i].end))
             remove_range(i);
         return pg;
     }
 
     {
-        mfn_t largest = 0;
+        unsigned long largest = 0;
 
         for (unsigned int i = 0; i < nr_ranges; i++)
-            largest = max(largest, ranges[i].end - ranges[i].start);
+            largest = max(largest, range_pages(&ranges[i]));
         panic("alloc_boot_pages: cannot allocate %lu pages aligned to %lu pages "
               "(%lu pages free in %u ranges, the largest %lu pages)",
               nr_pfns, pfn_align, boot_alloc_free_pages(), nr_ranges, largest);
@@ -140,7 +146,7 @@ unsigned long boot_alloc_free_pages(void)
     unsigned long n = 0;
 
     for (unsigned int i = 0; i < nr_ranges; i++)
-        n += ranges[i].end - ranges[i].start;
+        n += range_pages(&ranges[i]);
     return n;
 }
 

@@ -64,7 +64,7 @@ static inline unsigned int fls_ul(unsigned long x)
 /* The address-width zone, as in Xen: frames of zone z are in [2^(z-1), 2^z). */
 static inline unsigned int mfn_zone(mfn_t mfn)
 {
-    return fls_ul(mfn);
+    return fls_ul(mfn_x(mfn));
 }
 
 static inline enum heap_id mfn_heap(mfn_t mfn)
@@ -89,26 +89,36 @@ unsigned long heap_free_pages_locked(const struct heap *hp);
  * docs/benchmarks.md).
  */
 
+/* A list link: the page's raw pdx (see struct page_info). */
+static inline unsigned int page_link(const struct page_info *pg)
+{
+    return (unsigned int)pdx_x(page_to_pdx(pg));
+}
+
+static inline struct page_info *link_page(unsigned int link)
+{
+    return pdx_to_page(_pdx(link));
+}
+
 static always_inline void list_add_locked(struct heap *hp, unsigned int zone, unsigned int order,
-                                   unsigned long pdx)
+                                          struct page_info *pg)
 {
     struct zone_lists *zl = &hp->zone[zone];
-    struct page_info *pg = pdx_to_page(pdx);
 
     pg->u.list.prev = PDX_NONE;
     if (zl->nonempty & (1u << order)) {
         pg->u.list.next = zl->first[order];
-        frame_table[zl->first[order]].u.list.prev = (unsigned int)pdx;
+        link_page(zl->first[order])->u.list.prev = page_link(pg);
     } else {
         pg->u.list.next = PDX_NONE;
         zl->nonempty |= 1u << order;
         hp->nonempty_zones |= 1u << zone;
     }
-    zl->first[order] = (unsigned int)pdx;
+    zl->first[order] = page_link(pg);
 }
 
 static always_inline void list_del_locked(struct heap *hp, unsigned int zone, unsigned int order,
-                                   const struct page_info *pg)
+                                          const struct page_info *pg)
 {
     struct zone_lists *zl = &hp->zone[zone];
     unsigned int next = pg->u.list.next, prev = pg->u.list.prev;
@@ -116,9 +126,9 @@ static always_inline void list_del_locked(struct heap *hp, unsigned int zone, un
     if (prev == PDX_NONE)
         zl->first[order] = next;
     else
-        frame_table[prev].u.list.next = next;
+        link_page(prev)->u.list.next = next;
     if (next != PDX_NONE)
-        frame_table[next].u.list.prev = prev;
+        link_page(next)->u.list.prev = prev;
     else if (prev == PDX_NONE) {
         zl->nonempty &= ~(1u << order);
         if (!zl->nonempty)
@@ -131,12 +141,12 @@ static always_inline struct page_info *list_pop_locked(struct heap *hp, unsigned
                                                        unsigned int order)
 {
     struct zone_lists *zl = &hp->zone[zone];
-    struct page_info *pg = pdx_to_page(zl->first[order]);
+    struct page_info *pg = link_page(zl->first[order]);
     unsigned int next = pg->u.list.next;
 
     zl->first[order] = next;
     if (next != PDX_NONE) {
-        frame_table[next].u.list.prev = PDX_NONE;
+        link_page(next)->u.list.prev = PDX_NONE;
     } else {
         zl->nonempty &= ~(1u << order);
         if (!zl->nonempty)
@@ -145,26 +155,26 @@ static always_inline struct page_info *list_pop_locked(struct heap *hp, unsigned
     return pg;
 }
 
-/* The pdx of the buddy of the order-'order' block at pdx; PDX_NONE if it has no page_info. */
-static inline unsigned long buddy_pdx(unsigned long pdx, unsigned int order)
+/* The first page of the buddy of the order-'order' block at pg; NULL if it has no page_info. */
+static always_inline struct page_info *buddy_page(const struct page_info *pg, unsigned int order)
 {
     mfn_t buddy;
 
     /* Inside a PDX group, pdx and mfn share their low bits (pdx.h). */
     if (order < PDX_GROUP_SHIFT)
-        return pdx ^ (1UL << order);
-    buddy = pdx_to_mfn(pdx) ^ (1UL << order);
-    return mfn_valid(buddy) ? mfn_to_pdx(buddy) : PDX_NONE;
+        return pdx_to_page(_pdx(pdx_x(page_to_pdx(pg)) ^ (1UL << order)));
+    buddy = _mfn(mfn_x(page_to_mfn(pg)) ^ (1UL << order));
+    return mfn_valid(buddy) ? mfn_to_page(buddy) : NULL;
 }
 
 /* The heap whose lists hold a free block: its first frame's. */
-static inline struct heap *heap_of_block(unsigned long pdx)
+static inline struct heap *heap_of_block(const struct page_info *pg)
 {
-    return &heaps[mfn_heap(pdx_to_mfn(pdx))];
+    return &heaps[mfn_heap(page_to_mfn(pg))];
 }
 
 /*
- * Lists the free block of 2^order pages at pdx, first merging it with its
+ * Lists the free block of 2^order pages at pg, first merging it with its
  * buddy for as long as the buddy is a free block of the same order and zone.
  * hp is the block's heap, zone its zone. Its pages are already marked free,
  * the first with PGC_head.
@@ -175,31 +185,30 @@ static inline struct heap *heap_of_block(unsigned long pdx)
  * (heap_check finds them), each block is still listed in its first frame's
  * heap, which is looked up only when a merge happens.
  */
-void merge_free_block_locked(struct heap *hp, unsigned int zone, unsigned long pdx,
+void merge_free_block_locked(struct heap *hp, unsigned int zone, struct page_info *pg,
                              unsigned int order);
 
-/* Can the free block of this order at pdx merge with its buddy? */
-static always_inline bool buddy_is_free(unsigned long pdx, unsigned int order, unsigned int zone)
+/* Can the free block of this order at pg merge with its buddy? */
+static always_inline bool buddy_is_free(const struct page_info *pg, unsigned int order,
+                                        unsigned int zone)
 {
-    unsigned long bpdx = buddy_pdx(pdx, order);
     const struct page_info *buddy;
 
-    if (order == MAX_ORDER || bpdx == PDX_NONE)
+    if (order == MAX_ORDER || !(buddy = buddy_page(pg, order)))
         return false;
-    buddy = pdx_to_page(bpdx);
     return is_free_block(buddy, order) && (buddy->count_info & PGC_zone_mask) == PGC_zone(zone);
 }
 
 /* The same, with the common case (a busy buddy: nothing to merge) inline. */
 static always_inline void insert_free_block_locked(struct heap *hp, unsigned int zone,
-                                            unsigned long pdx, unsigned int order)
+                                                   struct page_info *pg, unsigned int order)
 {
-    if (buddy_is_free(pdx, order, zone)) {
-        merge_free_block_locked(hp, zone, pdx, order);
+    if (buddy_is_free(pg, order, zone)) {
+        merge_free_block_locked(hp, zone, pg, order);
         return;
     }
-    pdx_to_page(pdx)->order = order;
-    list_add_locked(hp, zone, order, pdx);
+    pg->order = order;
+    list_add_locked(hp, zone, order, pg);
 }
 
 #endif

@@ -20,21 +20,22 @@
 #define HEAP_CHECK_MAX_SHOWN 8
 
 /* Does the block [mfn, last] hold frames on both sides of a xenheap boundary? */
-static bool straddles_xenheap(mfn_t mfn, mfn_t last)
+static bool straddles_xenheap(unsigned long mfn, unsigned long last)
 {
-    if (xenheap_mfn_start == xenheap_mfn_end)
+    unsigned long start = mfn_x(xenheap_mfn_start), end = mfn_x(xenheap_mfn_end);
+
+    if (start == end)
         return false;
-    return (mfn < xenheap_mfn_start && last >= xenheap_mfn_start) ||
-           (mfn < xenheap_mfn_end && last >= xenheap_mfn_end);
+    return (mfn < start && last >= start) || (mfn < end && last >= end);
 }
 
 /* One listed block of heap h, zone z, order o: everything but its links. */
 static void check_free_block(struct report *r, enum heap_id h, unsigned int z, unsigned int o,
                              unsigned long pdx)
 {
-    const struct page_info *pg = pdx_to_page(pdx);
+    const struct page_info *pg = pdx_to_page(_pdx(pdx));
     unsigned long n = 1UL << o;
-    mfn_t mfn = pdx_to_mfn(pdx), last = mfn + n - 1;
+    unsigned long mfn = mfn_x(pdx_to_mfn(_pdx(pdx))), last = mfn + n - 1;
 
     if ((pg->count_info & (PGC_state_mask | PGC_head)) != (PGS_free | PGC_head))
         report_problem(r, HEAP_BAD_STATE, "block mfn 0x%lx on a free list has count_info 0x%x",
@@ -45,23 +46,24 @@ static void check_free_block(struct report *r, enum heap_id h, unsigned int z, u
     if (mfn & (n - 1))
         report_problem(r, HEAP_BAD_ALIGN, "block mfn 0x%lx is not aligned to its order %u",
                        mfn, o);
-    if (mfn == 0 || mfn_zone(mfn) != z || mfn_zone(last) != z)
+    if (mfn == 0 || mfn_zone(_mfn(mfn)) != z || mfn_zone(_mfn(last)) != z)
         report_problem(r, HEAP_BAD_ZONE, "block mfn 0x%lx-0x%lx is not all in zone %u",
                        mfn, last, z);
-    if (pdx + n > max_pdx || pdx_to_mfn(pdx + n - 1) != last)
+    if (pdx + n > max_pdx || mfn_x(pdx_to_mfn(_pdx(pdx + n - 1))) != last)
         report_problem(r, HEAP_BAD_STATE, "block mfn 0x%lx order %u is not contiguous in the "
                        "frame table", mfn, o);
     if (straddles_xenheap(mfn, last))
         report_problem(r, HEAP_BAD_STRADDLE, "free block mfn 0x%lx-0x%lx (order %u, on the %s "
                        "list) spans the xenheap boundary (xenheap mfn 0x%lx-0x%lx)", mfn, last,
-                       o, heap_name[h], xenheap_mfn_start, xenheap_mfn_end);
-    else if (mfn_heap(mfn) != h)
+                       o, heap_name[h], mfn_x(xenheap_mfn_start), mfn_x(xenheap_mfn_end));
+    else if (mfn_heap(_mfn(mfn)) != h)
         report_problem(r, HEAP_BAD_STATE, "%s block mfn 0x%lx is on a %s list",
-                       heap_name[mfn_heap(mfn)], mfn, heap_name[h]);
+                       heap_name[mfn_heap(_mfn(mfn))], mfn, heap_name[h]);
     if (o < MAX_ORDER) {
-        mfn_t buddy = mfn ^ n;
+        unsigned long buddy = mfn ^ n;
 
-        if (mfn_valid(buddy) && mfn_zone(buddy) == z && is_free_block(mfn_to_page(buddy), o))
+        if (mfn_valid(_mfn(buddy)) && mfn_zone(_mfn(buddy)) == z &&
+            is_free_block(mfn_to_page(_mfn(buddy)), o))
             report_problem(r, HEAP_BAD_BUDDY, "free buddies mfn 0x%lx and 0x%lx of order %u "
                            "are not merged", mfn, buddy, o);
     }
@@ -87,13 +89,13 @@ static unsigned long check_free_list(struct report *r, enum heap_id h, unsigned 
                            heap_name[h], z, o);
             break;
         }
-        pg = pdx_to_page(pdx);
+        pg = link_page(pdx);
         if (pg->u.list.prev != prev)
             report_problem(r, HEAP_BAD_LIST, "block mfn 0x%lx: back link 0x%x, expected 0x%x",
-                           pdx_to_mfn(pdx), pg->u.list.prev, prev);
+                           mfn_x(page_to_mfn(pg)), pg->u.list.prev, prev);
         if (pg->count_info & PGC_listed) {
             report_problem(r, HEAP_BAD_LIST, "block mfn 0x%lx is on a list twice",
-                           pdx_to_mfn(pdx));
+                           mfn_x(page_to_mfn(pg)));
             break;
         }
         pg->count_info |= PGC_listed;
@@ -132,7 +134,7 @@ static void check_lists(struct report *r)
 static bool is_buffer_page(mfn_t mfn)
 {
     for (unsigned int i = 0; i < nr_buffer_pages; i++)
-        if (buffer_page_mfn[i] == mfn)
+        if (mfn_eq(buffer_page_mfn[i], mfn))
             return true;
     return false;
 }
@@ -150,18 +152,18 @@ static void check_markings(struct report *r, mfn_t mfn, unsigned int c)
     if ((c & PGC_state_mask) == PGS_free || (c & PGC_state_mask) == PGS_inuse) {
         if ((c & PGC_zone_mask) != PGC_zone(mfn_zone(mfn)))
             report_problem(r, HEAP_BAD_STATE, "page mfn 0x%lx (zone %u) is marked zone %u",
-                           mfn, mfn_zone(mfn), c >> PGC_zone_shift);
+                           mfn_x(mfn), mfn_zone(mfn), c >> PGC_zone_shift);
     } else if (c & (PGC_zone_mask | PGC_xen_heap)) {
         report_problem(r, HEAP_BAD_STATE, "page mfn 0x%lx (state %u) has heap marks: "
-                       "count_info 0x%x", mfn, c & PGC_state_mask, c);
+                       "count_info 0x%x", mfn_x(mfn), c & PGC_state_mask, c);
     }
 }
 
 static void check_free_page(struct report *r, struct page_walk *w, unsigned long pdx,
                             unsigned int c)
 {
-    const struct page_info *pg = pdx_to_page(pdx);
-    mfn_t mfn = pdx_to_mfn(pdx);
+    const struct page_info *pg = pdx_to_page(_pdx(pdx));
+    unsigned long mfn = mfn_x(pdx_to_mfn(_pdx(pdx)));
 
     if (c & PGC_head) {
         if (pdx < w->free_end || pdx < w->used_end)
@@ -179,14 +181,14 @@ static void check_free_page(struct report *r, struct page_walk *w, unsigned long
                        "the xenheap", mfn);
     if (mfn == 0)
         report_problem(r, HEAP_BAD_ZONE, "mfn 0 is in the heap");
-    w->free_pages[mfn_heap(mfn)]++;
+    w->free_pages[mfn_heap(_mfn(mfn))]++;
 }
 
 static void check_used_page(struct report *r, struct page_walk *w, unsigned long pdx,
                             unsigned int c)
 {
-    const struct page_info *pg = pdx_to_page(pdx);
-    mfn_t mfn = pdx_to_mfn(pdx);
+    const struct page_info *pg = pdx_to_page(_pdx(pdx));
+    unsigned long mfn = mfn_x(pdx_to_mfn(_pdx(pdx)));
 
     if (pdx < w->free_end)
         report_problem(r, HEAP_BAD_STATE, "page mfn 0x%lx is in use inside a free block", mfn);
@@ -197,9 +199,10 @@ static void check_used_page(struct report *r, struct page_walk *w, unsigned long
         w->used_end = pdx + (1UL << min(pg->order, (unsigned int)MAX_ORDER));
         w->used_xen = c & PGC_xen_heap;
         /* The heap an allocation came from is its first frame's. */
-        if (!w->used_xen != (mfn_heap(mfn) == HEAP_DOM))
+        if (!w->used_xen != (mfn_heap(_mfn(mfn)) == HEAP_DOM))
             report_problem(r, HEAP_BAD_STATE, "allocation at %s mfn 0x%lx is marked as %s",
-                           heap_name[mfn_heap(mfn)], mfn, w->used_xen ? "xenheap" : "domheap");
+                           heap_name[mfn_heap(_mfn(mfn))], mfn,
+                           w->used_xen ? "xenheap" : "domheap");
     } else if (pdx >= w->used_end) {
         report_problem(r, HEAP_BAD_STATE, "page mfn 0x%lx is in use but in no allocation", mfn);
     } else if ((c & PGC_xen_heap) != w->used_xen) {
@@ -212,20 +215,21 @@ static void check_used_page(struct report *r, struct page_walk *w, unsigned long
 static void check_other_page(struct report *r, const struct page_walk *w, unsigned long pdx,
                              unsigned int c)
 {
-    mfn_t mfn = pdx_to_mfn(pdx);
+    mfn_t mfn = pdx_to_mfn(_pdx(pdx));
     bool in_block = pdx < w->free_end || pdx < w->used_end;
 
     if ((c & PGC_state_mask) == PGS_none) {
         if (in_block)
             report_problem(r, HEAP_BAD_STATE, "page mfn 0x%lx (not heap memory) is inside a "
-                           "%s block", mfn, pdx < w->free_end ? "free" : "allocated");
+                           "%s block", mfn_x(mfn), pdx < w->free_end ? "free" : "allocated");
         return;
     }
     if (in_block)
-        report_problem(r, HEAP_BAD_STATE, "buffer page mfn 0x%lx is inside a heap block", mfn);
+        report_problem(r, HEAP_BAD_STATE, "buffer page mfn 0x%lx is inside a heap block",
+                       mfn_x(mfn));
     if (!is_buffer_page(mfn))
         report_problem(r, HEAP_BAD_BUFFER, "page mfn 0x%lx is marked as a buffer page but "
-                       "was not withheld as one", mfn);
+                       "was not withheld as one", mfn_x(mfn));
 }
 
 /* Every page, in frame-table order. Clears the PGC_listed marks that check_lists() set. */
@@ -234,12 +238,12 @@ static void check_pages(struct report *r)
     struct page_walk w = { 0 };
 
     for (unsigned long pdx = 0; pdx < max_pdx; pdx++) {
-        struct page_info *pg = pdx_to_page(pdx);
+        struct page_info *pg = pdx_to_page(_pdx(pdx));
         unsigned int c = __atomic_load_n(&pg->count_info, __ATOMIC_RELAXED);
 
         if (c & PGC_listed)
             pg->count_info &= ~PGC_listed;
-        check_markings(r, pdx_to_mfn(pdx), c);
+        check_markings(r, pdx_to_mfn(_pdx(pdx)), c);
         if ((c & PGC_state_mask) == PGS_free)
             check_free_page(r, &w, pdx, c);
         else if ((c & PGC_state_mask) == PGS_inuse)
@@ -265,23 +269,26 @@ static void check_buffer_and_frametable(struct report *r)
         mfn_t mfn = buffer_page_mfn[i];
 
         if (!is_xen_heap_mfn(mfn) ||
-            (mfn != xenheap_mfn_start && mfn != xenheap_mfn_end - 1) ||
+            (!mfn_eq(mfn, xenheap_mfn_start) && !mfn_eq(mfn, mfn_add(xenheap_mfn_end, -1))) ||
             page_state(mfn_to_page(mfn)) != PGS_buffer)
             report_problem(r, HEAP_BAD_BUFFER, "buffer page mfn 0x%lx is not a withheld "
-                           "xenheap end page", mfn);
+                           "xenheap end page", mfn_x(mfn));
     }
     if (!l)
         return;
     for (unsigned int i = 0; i < l->nr_frametable_runs; i++) {
         mfn_t s = paddr_to_mfn(l->frametable_run[i].pa);
-        mfn_t e = s + (mfn_t)(l->frametable_run[i].bytes >> PAGE_SHIFT);
+        unsigned long pages = (unsigned long)(l->frametable_run[i].bytes >> PAGE_SHIFT);
 
-        for (mfn_t mfn = s; mfn < e; mfn++)
+        for (unsigned long j = 0; j < pages; j++) {
+            mfn_t mfn = mfn_add(s, j);
+
             if (mfn_valid(mfn) && page_state(mfn_to_page(mfn)) != PGS_none) {
                 report_problem(r, HEAP_BAD_FRAMETABLE, "frame-table memory mfn 0x%lx is heap "
-                               "memory (state %u)", mfn, page_state(mfn_to_page(mfn)));
+                               "memory (state %u)", mfn_x(mfn), page_state(mfn_to_page(mfn)));
                 break;
             }
+        }
     }
 }
 

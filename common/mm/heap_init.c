@@ -26,8 +26,8 @@ unsigned int nr_buffer_pages;
 mfn_t buffer_page_mfn[2];
 static bool withhold_buffer_pages = true;
 
-/* Gives [start, end) to the heap that owns each frame. */
-static void init_heap_pages(mfn_t start, mfn_t end)
+/* Gives frames [start, end) to the heap that owns each frame. */
+static void init_heap_pages(unsigned long start, unsigned long end)
 {
     /* MFN 0 never enters: its "buddies" of every order would span zones 0..k. */
     if (start == 0)
@@ -38,26 +38,27 @@ static void init_heap_pages(mfn_t start, mfn_t end)
         unsigned int order = min(min((unsigned int)__builtin_ctzl(start), (unsigned int)MAX_ORDER),
                                  fls_ul(end - start) - 1);
         unsigned long n = 1UL << order;
-        unsigned int zone = mfn_zone(start);    /* the whole chunk's: it is aligned */
+        mfn_t first = _mfn(start), last = _mfn(start + n - 1);
+        unsigned int zone = mfn_zone(first);    /* the whole chunk's: it is aligned */
         struct page_info *pg;
 
-        if (!mfn_valid(start) || !mfn_valid(start + n - 1)) {
+        if (!mfn_valid(first) || !mfn_valid(last)) {
             spin_unlock(&heap_lock);
             panic("heap: frames 0x%lx-0x%lx (pa 0x%llx) have no page_info", start,
-                  start + n - 1, (unsigned long long)mfn_to_paddr(start));
+                  mfn_x(last), (unsigned long long)mfn_to_paddr(first));
         }
-        pg = mfn_to_page(start);
+        pg = mfn_to_page(first);
         for (unsigned long i = 0; i < n; i++) {
             if (page_state(&pg[i]) != PGS_none) {
                 spin_unlock(&heap_lock);
                 panic("init_heap_pages: page mfn 0x%lx (pa 0x%llx) is given to the heap twice",
-                      start + i, (unsigned long long)mfn_to_paddr(start + i));
+                      start + i, (unsigned long long)mfn_to_paddr(mfn_add(first, i)));
             }
             pg[i].count_info = PGS_free | PGC_need_scrub | PGC_zone(zone);
         }
         pg->count_info |= PGC_head;
-        heaps[mfn_heap(start)].zone[zone].free_pages += n;
-        insert_free_block_locked(&heaps[mfn_heap(start)], zone, page_to_pdx(pg), order);
+        heaps[mfn_heap(first)].zone[zone].free_pages += n;
+        insert_free_block_locked(&heaps[mfn_heap(first)], zone, pg, order);
         start += n;
     }
     spin_unlock(&heap_lock);
@@ -74,14 +75,21 @@ static void withhold_buffer_page(mfn_t mfn)
     buffer_page_mfn[nr_buffer_pages++] = mfn;
 }
 
+/* The whole frames inside [ps, pe), as raw frame numbers [*start, *end); false if none. */
+static bool frames_inside(paddr_t ps, paddr_t pe, unsigned long *start, unsigned long *end)
+{
+    *start = mfn_x(paddr_to_mfn(ROUNDUP(ps, (paddr_t)PAGE_SIZE)));
+    *end = mfn_x(paddr_to_mfn(ROUNDDOWN(pe, (paddr_t)PAGE_SIZE)));
+    return ps < pe && *start < *end;
+}
+
 void init_xenheap_pages(paddr_t ps, paddr_t pe)
 {
-    mfn_t start = paddr_to_mfn(ROUNDUP(ps, (paddr_t)PAGE_SIZE));
-    mfn_t end = paddr_to_mfn(ROUNDDOWN(pe, (paddr_t)PAGE_SIZE));
+    unsigned long start, end;
 
-    if (ps >= pe || start >= end)
+    if (!frames_inside(ps, pe, &start, &end))
         return;
-    if (!is_xen_heap_mfn(start) || !is_xen_heap_mfn(end - 1))
+    if (!is_xen_heap_mfn(_mfn(start)) || !is_xen_heap_mfn(_mfn(end - 1)))
         panic("init_xenheap_pages: 0x%llx-0x%llx is outside the xenheap 0x%llx-0x%llx",
               (unsigned long long)ps, (unsigned long long)pe,
               (unsigned long long)mfn_to_paddr(xenheap_mfn_start),
@@ -89,22 +97,21 @@ void init_xenheap_pages(paddr_t ps, paddr_t pe)
 
     /* MFN 0 has no page below it. */
     if (withhold_buffer_pages) {
-        if (start && !is_xen_heap_mfn(start - 1))
-            withhold_buffer_page(start++);
-        if (start < end && !is_xen_heap_mfn(end))
-            withhold_buffer_page(--end);
+        if (start && !is_xen_heap_mfn(_mfn(start - 1)))
+            withhold_buffer_page(_mfn(start++));
+        if (start < end && !is_xen_heap_mfn(_mfn(end)))
+            withhold_buffer_page(_mfn(--end));
     }
     init_heap_pages(start, end);
 }
 
 void init_domheap_pages(paddr_t ps, paddr_t pe)
 {
-    mfn_t start = paddr_to_mfn(ROUNDUP(ps, (paddr_t)PAGE_SIZE));
-    mfn_t end = paddr_to_mfn(ROUNDDOWN(pe, (paddr_t)PAGE_SIZE));
+    unsigned long start, end;
 
-    if (ps >= pe || start >= end)
+    if (!frames_inside(ps, pe, &start, &end))
         return;
-    if (start < xenheap_mfn_end && end > xenheap_mfn_start)
+    if (start < mfn_x(xenheap_mfn_end) && end > mfn_x(xenheap_mfn_start))
         panic("init_domheap_pages: 0x%llx-0x%llx overlaps the xenheap 0x%llx-0x%llx",
               (unsigned long long)ps, (unsigned long long)pe,
               (unsigned long long)mfn_to_paddr(xenheap_mfn_start),

@@ -131,7 +131,7 @@ unsigned int mapcache_lookup(const struct mapcache *mc, mfn_t mfn)
 {
     unsigned int i = mc->bucket[mapcache_hash(mfn)];
 
-    while (i != MAPCACHE_NONE && mc->slot[i].mfn != mfn)
+    while (i != MAPCACHE_NONE && !mfn_eq(mc->slot[i].mfn, mfn))
         i = mc->slot[i].hash_next;
     return i;
 }
@@ -194,10 +194,10 @@ void mapcache_dump(const struct mapcache *mc, mapcache_dump_sink sink, void *ctx
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
         const struct mapcache_slot *s = &mc->slot[i];
 
-        if (s->mfn == INVALID_MFN)
+        if (mfn_eq(s->mfn, INVALID_MFN))
             continue;
         fmt_snprintf(line, sizeof(line), "  %4u  0x%08lx  0x%08lx  %5u%s", i,
-                     (unsigned long)mapcache_slot_va(i), s->mfn, s->count,
+                     (unsigned long)mapcache_slot_va(i), mfn_x(s->mfn), s->count,
                      s->count ? "" : " (cached)");
         sink(ctx, line);
     }
@@ -210,7 +210,7 @@ static void __noreturn exhausted(struct mapcache *mc, mfn_t mfn)
     mapcache_dump(mc, panic_dump_sink, panic_dump_ctx);
     vcpu_name(mapcache_to_vcpu(mc), name, sizeof(name));
     panic("map_domain_page(mfn 0x%lx): %s: all %u mapcache slots are in use "
-          "(a missing unmap_domain_page?)", mfn, name, MAPCACHE_SLOTS);
+          "(a missing unmap_domain_page?)", mfn_x(mfn), name, MAPCACHE_SLOTS);
 }
 
 /* --- map and unmap -------------------------------------------------------- */
@@ -223,7 +223,7 @@ static void __noreturn noinline count_saturated(const struct mapcache *mc,
 
     vcpu_name(mapcache_to_const_vcpu(mc), name, sizeof(name));
     panic("map_domain_page(mfn 0x%lx): %s: reference count of va 0x%lx saturated "
-          "(%u mappings of one frame)", mfn, name, (unsigned long)mapcache_slot_va(i),
+          "(%u mappings of one frame)", mfn_x(mfn), name, (unsigned long)mapcache_slot_va(i),
           MAPCACHE_COUNT_MAX);
 }
 
@@ -265,8 +265,9 @@ vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
     unsigned int i;
 
     /* Also rejects INVALID_MFN, which marks free slots. */
-    if (unlikely(mfn >> MFN_BITS))
-        panic("map_domain_page(mfn 0x%lx): beyond the 40-bit physical address space", mfn);
+    if (unlikely(mfn_x(mfn) >> MFN_BITS))
+        panic("map_domain_page(mfn 0x%lx): beyond the 40-bit physical address space",
+              mfn_x(mfn));
 
     i = mapcache_lookup(mc, mfn);
     if (unlikely(i == MAPCACHE_NONE))
@@ -298,11 +299,11 @@ static void __noreturn noinline bad_address(const struct mapcache *mc, const cha
         panic("%s(0x%lx): %s: outside the map_domain_page window 0x%lx-0x%lx", caller,
               (unsigned long)va, name, (unsigned long)MAPCACHE_VIRT_START,
               (unsigned long)MAPCACHE_VIRT_END - 1);
-    if (mc->slot[i].mfn == INVALID_MFN)
+    if (mfn_eq(mc->slot[i].mfn, INVALID_MFN))
         panic("%s(0x%lx): %s: slot %u maps nothing (%s)", caller, (unsigned long)va, name, i,
               why);
     panic("%s(0x%lx): %s: slot %u (mfn 0x%lx) has no references left (%s)", caller,
-          (unsigned long)va, name, i, mc->slot[i].mfn, why);
+          (unsigned long)va, name, i, mfn_x(mc->slot[i].mfn), why);
 }
 
 void mapcache_unmap(struct mapcache *mc, vaddr_t va)
@@ -427,8 +428,8 @@ static unsigned int check_list(struct check_state *st, unsigned int head, unsign
             check_fail(st, MAPCACHE_BAD_STATE, "%s: slot %u is listed twice", what, i);
             return n;
         }
-        if (s->count != 0 || (s->mfn == INVALID_MFN) == cached)
-            check_fail(st, kind, "%s: slot %u has mfn 0x%lx and count %u", what, i, s->mfn,
+        if (s->count != 0 || (mfn_eq(s->mfn, INVALID_MFN)) == cached)
+            check_fail(st, kind, "%s: slot %u has mfn 0x%lx and count %u", what, i, mfn_x(s->mfn),
                        s->count);
         prev = i;
     }
@@ -459,15 +460,15 @@ unsigned int mapcache_check(const struct mapcache *mc)
                 check_fail(&st, MAPCACHE_BAD_HASH, "slot %u is on a chain twice", i);
                 break;
             }
-            if (mc->slot[i].mfn == INVALID_MFN || mapcache_hash(mc->slot[i].mfn) != b)
+            if (mfn_eq(mc->slot[i].mfn, INVALID_MFN) || mapcache_hash(mc->slot[i].mfn) != b)
                 check_fail(&st, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is in bucket %u", i,
-                           mc->slot[i].mfn, b);
+                           mfn_x(mc->slot[i].mfn), b);
         }
     }
 
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
         const struct mapcache_slot *s = &mc->slot[i];
-        bool mapped = s->mfn != INVALID_MFN;
+        bool mapped = !mfn_eq(s->mfn, INVALID_MFN);
 
         if (s->count)
             in_use++;
@@ -476,13 +477,13 @@ unsigned int mapcache_check(const struct mapcache *mc)
                        s->count);
         if (!s->count && !st.seen_list[i])
             check_fail(&st, MAPCACHE_BAD_STATE, "slot %u (mfn 0x%lx) is unused but on no list",
-                       i, s->mfn);
+                       i, mfn_x(s->mfn));
         if (mapped != (st.seen_hash[i] != 0))
-            check_fail(&st, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is %son a chain", i, s->mfn,
-                       mapped ? "not " : "");
+            check_fail(&st, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is %son a chain", i,
+                       mfn_x(s->mfn), mapped ? "not " : "");
         if (mapped && mapcache_lookup(mc, s->mfn) != i &&
             mapcache_lookup(mc, s->mfn) != MAPCACHE_NONE)
-            check_fail(&st, MAPCACHE_BAD_HASH, "mfn 0x%lx is in slots %u and %u", s->mfn,
+            check_fail(&st, MAPCACHE_BAD_HASH, "mfn 0x%lx is in slots %u and %u", mfn_x(s->mfn),
                        mapcache_lookup(mc, s->mfn), i);
     }
 

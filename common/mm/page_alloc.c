@@ -58,7 +58,7 @@ static void __noreturn __printf(3, 4) misuse_unlock(const char *caller, mfn_t mf
     fmt_vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     spin_unlock(&heap_lock);
-    panic("%s: page mfn 0x%lx (pa 0x%llx) %s", caller, mfn,
+    panic("%s: page mfn 0x%lx (pa 0x%llx) %s", caller, mfn_x(mfn),
           (unsigned long long)mfn_to_paddr(mfn), why);
 }
 
@@ -99,7 +99,7 @@ static void check_poison(mfn_t mfn)
     found = va[off];
     unmap_frame(mfn, va);
     panic("write after free: page mfn 0x%lx (pa 0x%llx) offset 0x%zx holds 0x%02x, "
-          "not the poison 0x%02x", mfn, (unsigned long long)mfn_to_paddr(mfn), off,
+          "not the poison 0x%02x", mfn_x(mfn), (unsigned long long)mfn_to_paddr(mfn), off,
           found, PAGE_POISON_BYTE);
 }
 
@@ -117,9 +117,9 @@ static noinline void prepare_pages(struct page_info *pg, unsigned long n)
         unsigned int flags = read_count_info(&pg[i]) & (PGC_need_scrub | PGC_poisoned);
 
         if (flags & PGC_poisoned)
-            check_poison(mfn + i);
+            check_poison(mfn_add(mfn, i));
         else if (flags & PGC_need_scrub)
-            fill_frame(mfn + i, 0);
+            fill_frame(mfn_add(mfn, i), 0);
         if (flags)
             __atomic_and_fetch(&pg[i].count_info, ~flags, __ATOMIC_RELAXED);
     }
@@ -127,25 +127,24 @@ static noinline void prepare_pages(struct page_info *pg, unsigned long n)
 
 /* --- free lists ---------------------------------------------------------- */
 
-void merge_free_block_locked(struct heap *hp, unsigned int zone, unsigned long pdx,
+void merge_free_block_locked(struct heap *hp, unsigned int zone, struct page_info *pg,
                              unsigned int order)
 {
-    for (; buddy_is_free(pdx, order, zone); order++) {
-        unsigned long bpdx = buddy_pdx(pdx, order);
-        struct page_info *buddy = pdx_to_page(bpdx);
+    for (; buddy_is_free(pg, order, zone); order++) {
+        struct page_info *buddy = buddy_page(pg, order);
 
-        list_del_locked(heap_of_block(bpdx), zone, order, buddy);
+        list_del_locked(heap_of_block(buddy), zone, order, buddy);
         /* The merged block starts at the lower half; the upper one is a tail now. */
-        if (bpdx < pdx) {
-            pdx_to_page(pdx)->count_info &= ~PGC_head;
-            pdx = bpdx;
-            hp = heap_of_block(pdx);
+        if (buddy < pg) {
+            pg->count_info &= ~PGC_head;
+            pg = buddy;
+            hp = heap_of_block(pg);
         } else {
             buddy->count_info &= ~PGC_head;
         }
     }
-    pdx_to_page(pdx)->order = order;
-    list_add_locked(hp, zone, order, pdx);
+    pg->order = order;
+    list_add_locked(hp, zone, order, pg);
 }
 
 /* --- allocation ---------------------------------------------------------- */
@@ -164,20 +163,21 @@ static unsigned int zones_below(unsigned int memflags)
 }
 
 /*
- * Gives back the upper halves of the block of order j at pdx, from order
+ * Gives back the upper halves of the block of order j at pg, from order
  * j - 1 down to order, each to its own heap (the same one, unless a test
- * removed the xenheap's buffer pages).
+ * removed the xenheap's buffer pages). A block is contiguous in the frame
+ * table (pdx.h), so its halves are found by pointer arithmetic.
  */
-static noinline void split_block_locked(unsigned int zone, unsigned long pdx, unsigned int j,
+static noinline void split_block_locked(unsigned int zone, struct page_info *pg, unsigned int j,
                                         unsigned int order)
 {
     while (j > order) {
-        unsigned long upper;
+        struct page_info *upper;
 
         j--;
-        upper = pdx + (1UL << j);
-        pdx_to_page(upper)->count_info |= PGC_head;
-        pdx_to_page(upper)->order = j;
+        upper = pg + (1UL << j);
+        upper->count_info |= PGC_head;
+        upper->order = j;
         list_add_locked(heap_of_block(upper), zone, j, upper);
     }
 }
@@ -287,7 +287,7 @@ static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsig
     }
     pg = list_pop_locked(hp, zone, j);
     if (j > order)
-        split_block_locked(zone, page_to_pdx(pg), j, order);
+        split_block_locked(zone, pg, j, order);
     hp->zone[zone].free_pages -= 1UL << order;
     work = mark_allocated_locked(pg, order, heap, memflags);
     spin_unlock(&heap_lock);
@@ -299,14 +299,13 @@ static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsig
 
 /* --- freeing ------------------------------------------------------------- */
 
-/* The pdx of pg, which a caller gives back: it must be a page_info of the frame table. */
-static unsigned long pdx_of_freed_page(const struct page_info *pg, const char *caller)
+/* A page a caller gives back must be a page_info of the frame table. */
+static void check_freed_pointer(const struct page_info *pg, const char *caller)
 {
     uintptr_t offset = (uintptr_t)pg - (uintptr_t)frame_table;
 
     if (!frame_table || offset % sizeof(*pg) || offset / sizeof(*pg) >= max_pdx)
         panic("%s: %p is not a page_info in the frame table", caller, (const void *)pg);
-    return offset / sizeof(*pg);
 }
 
 /* Does pg head an allocation of this order from this heap? */
@@ -356,11 +355,12 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
                                                     unsigned int order, bool may_hold_data,
                                                     const char *caller)
 {
-    unsigned long pdx = pdx_of_freed_page(pg, caller), n = 1UL << order;
+    unsigned long n = 1UL << order;
     unsigned int flags = POISON_FREED_PAGES ? PGC_poisoned : may_hold_data ? PGC_need_scrub : 0;
     unsigned int state;
     struct domain *owner;
 
+    check_freed_pointer(pg, caller);
     if (order > MAX_ORDER)
         panic("%s: order %u is above MAX_ORDER (%u)", caller, order, MAX_ORDER);
 
@@ -374,20 +374,20 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
                 (pg->count_info & (PGC_state_mask | PGC_xen_heap)))
                 misuse_unlock(caller, page_to_mfn(&pg[i]), "inside the order-%u allocation "
                               "at mfn 0x%lx is not in use: heap corrupted", order,
-                              page_to_mfn(pg));
+                              mfn_x(page_to_mfn(pg)));
 
     owner = pg->u.owner;
     state = (pg->count_info & PGC_zone_mask) | PGS_free | flags;
     if (POISON_FREED_PAGES)
         for (unsigned long i = 0; i < n; i++)
-            fill_frame(pdx_to_mfn(pdx + i), PAGE_POISON_BYTE);
+            fill_frame(mfn_add(page_to_mfn(pg), i), PAGE_POISON_BYTE);
     /* Four stores a round (make bench: order-9 pair, docs/benchmarks.md). */
 #pragma GCC unroll 4
     for (unsigned long i = 0; i < n; i++)
         pg[i].count_info = state;
     pg->count_info |= PGC_head;
     heaps[heap].zone[state >> PGC_zone_shift].free_pages += n;
-    insert_free_block_locked(&heaps[heap], state >> PGC_zone_shift, pdx, order);
+    insert_free_block_locked(&heaps[heap], state >> PGC_zone_shift, pg, order);
     spin_unlock(&heap_lock);
     return owner;
 }

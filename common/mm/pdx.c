@@ -40,8 +40,8 @@ paddr_t pdx_init(const struct mem_range *ram, unsigned int nr, unsigned long max
 
         if (start >= end)
             continue;
-        for (mfn_t g = paddr_to_mfn(start) >> PDX_GROUP_SHIFT;
-             g <= paddr_to_mfn(end - 1) >> PDX_GROUP_SHIFT; g++)
+        for (unsigned long g = mfn_x(paddr_to_mfn(start)) >> PDX_GROUP_SHIFT;
+             g <= mfn_x(paddr_to_mfn(end - 1)) >> PDX_GROUP_SHIFT; g++)
             pdx_group_of[g] = PDX_GROUP_WANTED;
     }
 
@@ -53,7 +53,7 @@ paddr_t pdx_init(const struct mem_range *ram, unsigned int nr, unsigned long max
             for (unsigned long h = g; h < PDX_NR_GROUPS; h++)
                 pdx_group_of[h] = PDX_GROUP_NONE;
             max_pdx = next << PDX_GROUP_SHIFT;
-            return mfn_to_paddr((mfn_t)g << PDX_GROUP_SHIFT);
+            return mfn_to_paddr(_mfn(g << PDX_GROUP_SHIFT));
         }
         pdx_group_of[g] = (uint16_t)next;
         mfn_group_of[next] = (uint16_t)g;

@@ -104,8 +104,8 @@ static int __printf(3, 4) refuse(const struct pt_update *u, int rc, const char *
     case PT_MAP:
         printk("pt: %s(va 0x%llx, mfn%s 0x%lx, %llu pages, flags 0x%x): %s\n",
                u->mfns ? "map_frames_to_xen" : "map_pages_to_xen", (unsigned long long)u->s,
-               u->mfns ? "[0]" : "", u->mfn, (unsigned long long)((u->e - u->s) >> PAGE_SHIFT),
-               u->flags, why);
+               u->mfns ? "[0]" : "", mfn_x(u->mfn),
+               (unsigned long long)((u->e - u->s) >> PAGE_SHIFT), u->flags, why);
         break;
     case PT_DESTROY:
         printk("pt: destroy_xen_mappings(0x%llx, 0x%llx): %s\n", (unsigned long long)u->s,
@@ -164,7 +164,7 @@ static inline paddr_t frame_pa(const struct pt_update *u, unsigned long page)
         return u->pa + ((paddr_t)page << PAGE_SHIFT);
     if (u->run == 1)
         return mfn_to_paddr(u->mfns[page]);
-    return mfn_to_paddr(u->mfns[page / u->run] + page % u->run);
+    return mfn_to_paddr(mfn_add(u->mfns[page / u->run], page % u->run));
 }
 
 /* Are the 512 frames from page `page` one 2 MiB-aligned physical block? */
@@ -541,12 +541,12 @@ static int map_frames(struct pt_update *u, vaddr_t virt, unsigned long nr, unsig
         return 0;
     if (nr > (VA_LIMIT >> PAGE_SHIFT))
         return refuse(u, -ERANGE, "more pages than the 32-bit virtual address space holds");
-    if (!u->mfns && ((uint64_t)u->mfn >= MFN_LIMIT || nr > MFN_LIMIT - u->mfn))
+    if (!u->mfns && ((uint64_t)mfn_x(u->mfn) >= MFN_LIMIT || nr > MFN_LIMIT - mfn_x(u->mfn)))
         return refuse(u, -ERANGE, "the frames run past the 40-bit physical address space");
     for (unsigned long k = 0; u->mfns && k < nr / u->run; k++)
-        if ((uint64_t)u->mfns[k] >= MFN_LIMIT || u->run > MFN_LIMIT - u->mfns[k])
+        if ((uint64_t)mfn_x(u->mfns[k]) >= MFN_LIMIT || u->run > MFN_LIMIT - mfn_x(u->mfns[k]))
             return refuse(u, -ERANGE, "frames 0x%lx+%lu (run %lu) run past the 40-bit physical "
-                          "address space", u->mfns[k], u->run, k);
+                          "address space", mfn_x(u->mfns[k]), u->run, k);
     rc = check_flags(u, flags);
     if (!rc)
         rc = check_range(u, s, e);
@@ -571,7 +571,7 @@ int map_frames_to_xen(vaddr_t virt, const mfn_t *mfn, unsigned long run, unsigne
                       unsigned int flags)
 {
     struct pt_update u = { .op = PT_MAP, .s = virt, .e = virt, .flags = flags,
-                           .mfn = nr ? mfn[0] : 0, .mfns = mfn, .run = run };
+                           .mfn = nr ? mfn[0] : _mfn(0), .mfns = mfn, .run = run };
 
     if (run == 0 || (nr && run > (~0UL) / nr))
         return refuse(&u, -ERANGE, "%lu runs of %lu frames", nr, run);

@@ -38,15 +38,21 @@ void xenheap_bad_virt(const char *what, const void *va)
     panic("%s: %p is not a xenheap address (the xenheap is mapped at 0x%lx-0x%lx)", what, va,
           (unsigned long)xenheap_virt_start,
           (unsigned long)(xenheap_virt_start +
-                          ((xenheap_mfn_end - xenheap_mfn_start) << PAGE_SHIFT)));
+                          (xenheap_nr_pages() << PAGE_SHIFT)));
 }
 
 void xenheap_bad_maddr(const char *what, paddr_t pa)
 {
     panic("%s: pa 0x%llx (mfn 0x%lx) is not in the xenheap (pa 0x%llx-0x%llx)", what,
-          (unsigned long long)pa, paddr_to_mfn(pa),
+          (unsigned long long)pa, mfn_x(paddr_to_mfn(pa)),
           (unsigned long long)mfn_to_paddr(xenheap_mfn_start),
           (unsigned long long)mfn_to_paddr(xenheap_mfn_end));
+}
+
+/* Frames in [s, e), both page-aligned. */
+static unsigned long pages_between(paddr_t s, paddr_t e)
+{
+    return mfn_x(paddr_to_mfn(e)) - mfn_x(paddr_to_mfn(s));
 }
 
 /* Counts the RAM below the covered limit, and warns about the rest. */
@@ -59,9 +65,9 @@ static void account_ram(const struct bootinfo *bi, paddr_t limit)
         if (s >= e)
             continue;
         if (s < limit)
-            layout.ram_pages += paddr_to_mfn(min(e, limit)) - paddr_to_mfn(s);
+            layout.ram_pages += pages_between(s, min(e, limit));
         if (e > limit)
-            layout.ignored_pages += paddr_to_mfn(e) - paddr_to_mfn(max(s, limit));
+            layout.ignored_pages += pages_between(max(s, limit), e);
     }
     if (!layout.ignored_pages)
         return;
@@ -206,7 +212,7 @@ static void print_layout(void)
         printk("mm: xenheap buffer pages: none withheld\n");
     for (unsigned int i = 0; i < layout.nr_buffer_pages; i++)
         printk("mm: xenheap buffer page: mfn 0x%lx (pa 0x%llx), withheld from the heap\n",
-               layout.buffer_mfn[i], (unsigned long long)mfn_to_paddr(layout.buffer_mfn[i]));
+               mfn_x(layout.buffer_mfn[i]), (unsigned long long)mfn_to_paddr(layout.buffer_mfn[i]));
     printk("mm: xenheap %lu free pages; domheap %lu free pages (%llu MiB)\n",
            layout.xenheap_free_pages, layout.domheap_free_pages,
            MiB((paddr_t)layout.domheap_free_pages << PAGE_SHIFT));
@@ -260,8 +266,8 @@ void setup_mm(const struct bootinfo *bi)
 
     if (page_state(mfn_to_page(xenheap_mfn_start)) == PGS_buffer)
         layout.buffer_mfn[layout.nr_buffer_pages++] = xenheap_mfn_start;
-    if (page_state(mfn_to_page(xenheap_mfn_end - 1)) == PGS_buffer)
-        layout.buffer_mfn[layout.nr_buffer_pages++] = xenheap_mfn_end - 1;
+    if (page_state(mfn_to_page(mfn_add(xenheap_mfn_end, -1))) == PGS_buffer)
+        layout.buffer_mfn[layout.nr_buffer_pages++] = mfn_add(xenheap_mfn_end, -1);
     layout.xenheap_free_pages = avail_xenheap_pages();
     layout.domheap_free_pages = avail_domheap_pages();
     mm_ready = true;
@@ -279,7 +285,7 @@ void teardown_mm(void)
     boot_alloc_reset();
     pdx_reset();
     frame_table = NULL;
-    xenheap_mfn_start = xenheap_mfn_end = 0;
+    xenheap_mfn_start = xenheap_mfn_end = _mfn(0);
     xenheap_virt_start = 0;
     nr_usable = 0;
     memset(&layout, 0, sizeof(layout));

@@ -74,7 +74,7 @@ struct mapcache {
  * MFN has at most 28 bits, so the 32-bit truncation loses nothing. */
 static inline unsigned int mapcache_hash(mfn_t mfn)
 {
-    return ((uint32_t)mfn * 0x9e3779b1u) >> (32 - MAPCACHE_HASH_BITS);
+    return ((uint32_t)mfn_x(mfn) * 0x9e3779b1u) >> (32 - MAPCACHE_HASH_BITS);
 }
 
 static inline bool mapcache_va_in_window(vaddr_t va)

@@ -33,7 +33,7 @@ struct domain;
 struct page_info {
     union {
         struct {
-            unsigned int next, prev;    /* pdx of neighbours, PDX_NONE at the ends */
+            unsigned int next, prev;    /* raw pdx of neighbours, PDX_NONE at the ends */
         } list;                     /* PGS_free pages with PGC_head */
         struct domain *owner;       /* PGS_inuse: owner, NULL if anonymous or xenheap */
     } u;
@@ -88,14 +88,14 @@ static inline unsigned int page_state(const struct page_info *pg)
 /* The frame table: page_info for pdx 0 (the arch's frame-table window). */
 extern struct page_info *frame_table;
 
-static inline unsigned long page_to_pdx(const struct page_info *pg)
+static inline pdx_t page_to_pdx(const struct page_info *pg)
 {
-    return (unsigned long)(pg - frame_table);
+    return _pdx((unsigned long)(pg - frame_table));
 }
 
-static inline struct page_info *pdx_to_page(unsigned long pdx)
+static inline struct page_info *pdx_to_page(pdx_t pdx)
 {
-    return frame_table + pdx;
+    return frame_table + pdx_x(pdx);
 }
 
 static inline mfn_t page_to_mfn(const struct page_info *pg)
@@ -132,10 +132,16 @@ extern mfn_t xenheap_mfn_start, xenheap_mfn_end;
 /* Where the arch mapped xenheap_mfn_start. */
 extern vaddr_t xenheap_virt_start;
 
+/* Frames in the xenheap range, buffer pages included. */
+static inline unsigned long xenheap_nr_pages(void)
+{
+    return mfn_x(xenheap_mfn_end) - mfn_x(xenheap_mfn_start);
+}
+
 static inline bool is_xen_heap_mfn(mfn_t mfn)
 {
     /* One unsigned compare: below start wraps to a huge offset. */
-    return mfn - xenheap_mfn_start < xenheap_mfn_end - xenheap_mfn_start;
+    return mfn_x(mfn) - mfn_x(xenheap_mfn_start) < xenheap_nr_pages();
 }
 
 static inline bool is_xen_heap_page(const struct page_info *pg)
@@ -147,7 +153,7 @@ static inline bool is_xen_heap_virt(const void *va)
 {
     vaddr_t off = (vaddr_t)va - xenheap_virt_start;
 
-    return off < (vaddr_t)((xenheap_mfn_end - xenheap_mfn_start) << PAGE_SHIFT);
+    return off < (vaddr_t)(xenheap_nr_pages() << PAGE_SHIFT);
 }
 
 /* Debug builds: a translation outside the xenheap. Names the address. */

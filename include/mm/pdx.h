@@ -24,6 +24,11 @@
  *    PDX space, so a free block (all RAM) is contiguous in the frame table
  *    even when it spans several groups (MAX_ORDER > S).
  *
+ * A page index is a pdx_t (TYPE_SAFE, lib/typesafe.h), a type of its own in
+ * debug builds: pdx and mfn are equal on a machine whose RAM starts at
+ * address 0 without holes, so a mix-up of the two would pass every test on
+ * such a machine. Code crosses with mfn_to_pdx() and pdx_to_mfn() only.
+ *
  * Why groups and not Xen's PDX compression (squeezing out one run of always-
  * zero address bits): that removes a single hole shaped like a bit range;
  * groups remove any number of holes of any shape, at 128 MiB granularity.
@@ -42,6 +47,9 @@
 #define PDX_NR_GROUPS (1UL << (MFN_BITS - PDX_GROUP_SHIFT))   /* 8192 */
 #define PDX_GROUP_NONE 0xffffu                  /* the group holds no RAM we use */
 
+/* Index of a page_info in the frame table. Gives pdx_t, _pdx(), pdx_x(). */
+TYPE_SAFE(unsigned long, pdx)
+
 /* mfn group -> pdx group, and back. Filled by pdx_init(). */
 extern uint16_t pdx_group_of[PDX_NR_GROUPS];
 extern uint16_t mfn_group_of[PDX_NR_GROUPS];
@@ -53,23 +61,27 @@ extern unsigned long max_pdx;
  * holds RAM, including non-RAM frames in the group (their state says so). */
 static inline bool mfn_valid(mfn_t mfn)
 {
-    mfn_t group = mfn >> PDX_GROUP_SHIFT;
+    unsigned long group = mfn_x(mfn) >> PDX_GROUP_SHIFT;
 
     return group < PDX_NR_GROUPS && pdx_group_of[group] != PDX_GROUP_NONE;
 }
 
 /* Only for valid frames. */
-static inline unsigned long mfn_to_pdx(mfn_t mfn)
+static inline pdx_t mfn_to_pdx(mfn_t mfn)
 {
-    return ((unsigned long)pdx_group_of[mfn >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
-           (mfn & (PDX_GROUP_PAGES - 1));
+    unsigned long m = mfn_x(mfn);
+
+    return _pdx(((unsigned long)pdx_group_of[m >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
+                (m & (PDX_GROUP_PAGES - 1)));
 }
 
 /* Only for pdx < max_pdx. */
-static inline mfn_t pdx_to_mfn(unsigned long pdx)
+static inline mfn_t pdx_to_mfn(pdx_t pdx)
 {
-    return ((mfn_t)mfn_group_of[pdx >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
-           (pdx & (PDX_GROUP_PAGES - 1));
+    unsigned long p = pdx_x(pdx);
+
+    return _mfn(((unsigned long)mfn_group_of[p >> PDX_GROUP_SHIFT] << PDX_GROUP_SHIFT) |
+                (p & (PDX_GROUP_PAGES - 1)));
 }
 
 /*

@@ -65,10 +65,10 @@ SELFTEST(vcpu, two_vcpus_on_one_cpu_see_their_own_frame)
     for (unsigned int round = 0; round < 3; round++) {
         vcpu_switch_to(&vcpu_a);
         EXPECT(holds(va_a, 0xaaaa0000));
-        EXPECT_EQ(domain_page_map_to_mfn(va_a), page_to_mfn(pa));
+        EXPECT_EQ(mfn_x(domain_page_map_to_mfn(va_a)), mfn_x(page_to_mfn(pa)));
         vcpu_switch_to(&vcpu_b);
         EXPECT(holds(va_b, 0xbbbb0000));
-        EXPECT_EQ(domain_page_map_to_mfn(va_b), page_to_mfn(pb));
+        EXPECT_EQ(mfn_x(domain_page_map_to_mfn(va_b)), mfn_x(page_to_mfn(pb)));
     }
     unmap_domain_page(va_b);
     vcpu_switch_to(&vcpu_a);
@@ -195,7 +195,7 @@ SELFTEST(vcpu, initrd_load_style_copy_above_4g)
         size_t at = LOAD_OFFSET + offs;
         size_t s = at & (PAGE_SIZE - 1);
         size_t l = min(PAGE_SIZE - s, BLOB_LEN - offs);
-        uint8_t *page = map_domain_page(page_to_mfn(dst) + at / PAGE_SIZE);
+        uint8_t *page = map_domain_page(mfn_add(page_to_mfn(dst), at / PAGE_SIZE));
 
         memcpy(page + s, blob + offs, l);
         unmap_domain_page(page);
@@ -204,7 +204,7 @@ SELFTEST(vcpu, initrd_load_style_copy_above_4g)
     /* Verify byte for byte, again through map_domain_page. */
     for (offs = 0; offs < BLOB_LEN; offs++) {
         size_t at = LOAD_OFFSET + offs;
-        const uint8_t *page = map_domain_page(page_to_mfn(dst) + at / PAGE_SIZE);
+        const uint8_t *page = map_domain_page(mfn_add(page_to_mfn(dst), at / PAGE_SIZE));
         bool same = page[at & (PAGE_SIZE - 1)] == blob[offs];
 
         unmap_domain_page(page);
@@ -235,13 +235,13 @@ static void stress(unsigned int cpu, void *arg)
             continue;
         }
         for (unsigned int i = 0; i < (1u << order); i++) {
-            uint32_t *p = map_domain_page(page_to_mfn(pg) + i);
+            uint32_t *p = map_domain_page(mfn_add(page_to_mfn(pg), i));
             for (unsigned int w = 0; w < PAGE_SIZE / 4; w += 16)
                 p[w] = tag + i + w;
             unmap_domain_page(p);
         }
         for (unsigned int i = 0; i < (1u << order); i++) {
-            const uint32_t *p = map_domain_page(page_to_mfn(pg) + i);
+            const uint32_t *p = map_domain_page(mfn_add(page_to_mfn(pg), i));
             for (unsigned int w = 0; w < PAGE_SIZE / 4; w += 16)
                 if (p[w] != tag + i + w) {
                     __atomic_fetch_add(&stress_mismatches, 1, __ATOMIC_RELAXED);

@@ -152,7 +152,7 @@ SELFTEST(vmap_mmu, block_mapping_and_split)
         goto out;
     pa = page_to_maddr(pg);
     for (unsigned int i = 0; i < ARRAY_SIZE(probe_pages); i++) {
-        uint32_t *d = map_domain_page(page_to_mfn(pg) + probe_pages[i]);
+        uint32_t *d = map_domain_page(mfn_add(page_to_mfn(pg), probe_pages[i]));
 
         d[5] = 0xb10c0000 + probe_pages[i];
         unmap_domain_page(d);

@@ -19,7 +19,7 @@
 #include <mm/mapcache.h>
 #include <test/bench.h>
 
-#define BENCH_MFN 0x100000UL
+#define BENCH_MFN _mfn(0x100000UL)
 #define MISS_FRAMES (2 * MAPCACHE_SLOTS)
 
 static struct vcpu bench_vcpu;
@@ -56,7 +56,7 @@ static void setup_miss(void)
 {
     start();
     for (next_frame = 0; next_frame < MISS_FRAMES; next_frame++)
-        mapcache_unmap(mc(), mapcache_map(mc(), BENCH_MFN + next_frame));
+        mapcache_unmap(mc(), mapcache_map(mc(), mfn_add(BENCH_MFN, next_frame)));
 }
 
 static void teardown(void)
@@ -76,7 +76,7 @@ static void run_same_frame(unsigned long n)
 static void run_miss(unsigned long n)
 {
     while (n--) {
-        mfn_t mfn = BENCH_MFN + next_frame++ % MISS_FRAMES;
+        mfn_t mfn = mfn_add(BENCH_MFN, next_frame++ % MISS_FRAMES);
 
         mapcache_unmap(mc(), mapcache_map(mc(), mfn));
     }

@@ -95,7 +95,7 @@ static void vmap_512_setup(void)
     region_up(9);
     /* 5 is odd, so i -> 5i mod 512 is a permutation; no two neighbours are contiguous. */
     for (unsigned int i = 0; i < SCATTERED; i++)
-        scattered[i] = page_to_mfn(frames) + (i * 5) % SCATTERED;
+        scattered[i] = mfn_add(page_to_mfn(frames), (i * 5) % SCATTERED);
 }
 
 static void vmap_512_run(unsigned long n)

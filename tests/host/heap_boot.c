@@ -27,14 +27,15 @@ static void close_boot_allocator(void)
     end_boot_allocator();
 }
 
-static bool range_is(unsigned int i, mfn_t start, mfn_t end)
+/* Is range i the frames [start, end)? */
+static bool range_is(unsigned int i, unsigned long start, unsigned long end)
 {
     mfn_t s, e;
 
     if (i >= boot_alloc_nr_ranges())
         return false;
     boot_alloc_range(i, &s, &e);
-    return s == start && e == end;
+    return mfn_x(s) == start && mfn_x(e) == end;
 }
 
 SELFTEST(heap_boot, ranges_are_sorted_and_joined)
@@ -65,15 +66,15 @@ SELFTEST(heap_boot, allocates_from_the_top_of_the_highest_range)
     init_boot_pages(0x10000000ULL, 0x10100000ULL);     /* frames 0x10000-0x10100 */
     init_boot_pages(0x20000000ULL, 0x20010000ULL);     /* frames 0x20000-0x20010 */
 
-    EXPECT_EQ(alloc_boot_pages(1, 1), 0x2000f);
+    EXPECT_EQ(mfn_x(alloc_boot_pages(1, 1)), 0x2000f);
     /* 4 pages aligned to 4 below 0x2000f: 0x20008; the range splits. */
-    EXPECT_EQ(alloc_boot_pages(4, 4), 0x20008);
+    EXPECT_EQ(mfn_x(alloc_boot_pages(4, 4)), 0x20008);
     EXPECT(range_is(1, 0x20000, 0x20008));
     EXPECT(range_is(2, 0x2000c, 0x2000f));
     /* Neither upper piece holds 16 pages: the lower range's top. */
-    EXPECT_EQ(alloc_boot_pages(16, 1), 0x100f0);
+    EXPECT_EQ(mfn_x(alloc_boot_pages(16, 1)), 0x100f0);
     /* 128 aligned to 128 within [0x10000, 0x100f0): only 0x10000 works. */
-    EXPECT_EQ(alloc_boot_pages(0x80, 0x80), 0x10000);
+    EXPECT_EQ(mfn_x(alloc_boot_pages(0x80, 0x80)), 0x10000);
     EXPECT(range_is(0, 0x10080, 0x100f0));
     EXPECT_EQ(boot_alloc_free_pages(), 0x70 + 8 + 3);
     close_boot_allocator();
@@ -116,8 +117,10 @@ SELFTEST(heap_boot, closed_after_end)
 }
 
 /* Greedy, independently: the largest naturally aligned block at s that fits. */
-static void expected_chunks(unsigned long count[], mfn_t s, mfn_t e)
+static void expected_chunks(unsigned long count[], mfn_t start, mfn_t end)
 {
+    unsigned long s = mfn_x(start), e = mfn_x(end);
+
     while (s < e) {
         unsigned int o = 0;
 
@@ -139,20 +142,21 @@ SELFTEST(heap_boot, handover_in_aligned_chunks)
 {
     struct host_machine_config cfg;
     unsigned long want[MAX_ORDER + 1] = { 0 }, got[MAX_ORDER + 1];
-    const mfn_t b = 0x100000;
+    const mfn_t b = _mfn(0x100000);
 
     heap_test_config(&cfg, 1, mfn_to_paddr(b), 128 * MiB);
     cfg.reserved[0].start = mfn_to_paddr(b);
-    cfg.reserved[0].end = mfn_to_paddr(b + 5);
-    cfg.reserved[1].start = mfn_to_paddr(b + 0x5003);
-    cfg.reserved[1].end = mfn_to_paddr(b + 0x5007);
+    cfg.reserved[0].end = mfn_to_paddr(mfn_add(b, 5));
+    cfg.reserved[1].start = mfn_to_paddr(mfn_add(b, 0x5003));
+    cfg.reserved[1].end = mfn_to_paddr(mfn_add(b, 0x5007));
     cfg.nr_reserved = 2;
     if (!heap_test_boot(&cfg))
         goto out;
-    EXPECT_EQ(mm_layout()->frametable_run[0].pa, mfn_to_paddr(b + 0x5e00));
-    expected_chunks(want, b + 5, b + 0x5003);
-    expected_chunks(want, b + 0x5007, b + 0x5e00);
-    expected_chunks(want, b + 0x6000 + 1, b + 0x8000 - 1);    /* xenheap less buffers */
+    EXPECT_EQ(mm_layout()->frametable_run[0].pa, mfn_to_paddr(mfn_add(b, 0x5e00)));
+    expected_chunks(want, mfn_add(b, 5), mfn_add(b, 0x5003));
+    expected_chunks(want, mfn_add(b, 0x5007), mfn_add(b, 0x5e00));
+    /* The xenheap less its buffer pages. */
+    expected_chunks(want, mfn_add(b, 0x6000 + 1), mfn_add(b, 0x8000 - 1));
     heap_test_count_free_blocks(got, MAX_ORDER);
     for (unsigned int o = 0; o <= MAX_ORDER; o++)
         if (!EXPECT_EQ(got[o], want[o]))

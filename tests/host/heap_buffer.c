@@ -63,9 +63,10 @@ static bool boot_with_buffer(void (*layout)(struct host_machine_config *), bool 
     return ok;
 }
 
-static bool is_free_head(mfn_t mfn, unsigned int order)
+/* Is frame mfn the first page of a free block of this order? */
+static bool is_free_head(unsigned long mfn, unsigned int order)
 {
-    const struct page_info *pg = mfn_to_page(mfn);
+    const struct page_info *pg = mfn_to_page(_mfn(mfn));
 
     return (pg->count_info & (PGC_state_mask | PGC_head)) == (PGS_free | PGC_head) &&
            pg->order == order;
@@ -81,8 +82,8 @@ SELFTEST(heap_buffer, low_boundary_with_buffer)
     EXPECT_EQ(l->xenheap_start, 0x106000000ULL);
     EXPECT_EQ(l->frametable_run[0].pa, 0x400600000ULL);
     EXPECT_EQ(l->nr_buffer_pages, 2);
-    EXPECT_EQ(l->buffer_mfn[0], 0x106000);
-    EXPECT_EQ(l->buffer_mfn[1], 0x107fff);
+    EXPECT_EQ(mfn_x(l->buffer_mfn[0]), 0x106000);
+    EXPECT_EQ(mfn_x(l->buffer_mfn[1]), 0x107fff);
     EXPECT_EQ(heap_check(), 0);
     /* The domheap side keeps its own blocks: [0x100000, 0x104000) order 14
      * and [0x104000, 0x106000) order 13, unmerged with anything xenheap. */
@@ -110,7 +111,7 @@ SELFTEST(heap_buffer, low_boundary_without_buffer_straddles)
     EXPECT(heap_check() & HEAP_BAD_STRADDLE);
     pg = alloc_domheap_pages(NULL, 15, MEMF_no_scrub);
     if (EXPECT(pg != NULL)) {
-        EXPECT_EQ(page_to_mfn(pg), 0x100000);
+        EXPECT_EQ(mfn_x(page_to_mfn(pg)), 0x100000);
         EXPECT(is_xen_heap_page(pg + 0x6000));     /* a xenheap frame, from the domheap */
         free_domheap_pages(pg, 15);
     }
@@ -154,8 +155,8 @@ SELFTEST(heap_buffer, both_boundaries_without_buffer_straddle)
         void *va = alloc_xenheap_pages(14, MEMF_no_scrub);
 
         if (EXPECT(va != NULL)) {
-            EXPECT_EQ(virt_to_mfn(va), 0x140000);
-            EXPECT(!is_xen_heap_mfn(virt_to_mfn(va) + 0x3000));
+            EXPECT_EQ(mfn_x(virt_to_mfn(va)), 0x140000);
+            EXPECT(!is_xen_heap_mfn(mfn_add(virt_to_mfn(va), 0x3000)));
             free_xenheap_pages(va, 14);
         }
     }

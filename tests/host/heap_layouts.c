@@ -41,8 +41,8 @@ SELFTEST(heap_layout, default_machine_above_4g)
     EXPECT_EQ(l->frametable_run[0].pa, base + GiB - 32 * MiB - 4 * MiB);
     /* Below the xenheap is domheap, above it no RAM: both ends withheld. */
     EXPECT_EQ(l->nr_buffer_pages, 2);
-    EXPECT_EQ(l->buffer_mfn[0], paddr_to_mfn(base + GiB - 32 * MiB));
-    EXPECT_EQ(l->buffer_mfn[1], paddr_to_mfn(base + GiB) - 1);
+    EXPECT_EQ(mfn_to_paddr(l->buffer_mfn[0]), base + GiB - 32 * MiB);
+    EXPECT_EQ(mfn_to_paddr(l->buffer_mfn[1]), base + GiB - PAGE_SIZE);
     EXPECT_EQ(l->xenheap_free_pages, PAGES(32 * MiB) - 2);
     /* Usable: [1 MiB, 2 MiB) and [4 MiB, 1 GiB), less the xenheap and frame table. */
     EXPECT_EQ(l->domheap_free_pages,
@@ -81,10 +81,10 @@ SELFTEST(heap_layout, sparse_banks_cost_what_they_hold)
         if (pa == b0 + 256 * MiB)
             pa = b1;
         EXPECT(mfn_valid(paddr_to_mfn(pa)));
-        EXPECT_EQ(pdx_to_mfn(mfn_to_pdx(paddr_to_mfn(pa))), paddr_to_mfn(pa));
+        EXPECT_EQ(mfn_to_paddr(pdx_to_mfn(mfn_to_pdx(paddr_to_mfn(pa)))), pa);
     }
     /* Groups keep address order: the second bank's first page follows the first's last. */
-    EXPECT_EQ(mfn_to_pdx(paddr_to_mfn(b1)), 2 * PDX_GROUP_PAGES);
+    EXPECT_EQ(pdx_x(mfn_to_pdx(paddr_to_mfn(b1))), 2 * PDX_GROUP_PAGES);
     /* The xenheap goes to the top of the higher bank, the frame table below it. */
     EXPECT_EQ(l->xenheap_start, b1 + 256 * MiB - 32 * MiB);
     EXPECT_EQ(l->frametable_run[0].pa, b1 + 256 * MiB - 32 * MiB - 2 * MiB);
@@ -170,8 +170,8 @@ SELFTEST(heap_layout, mfn0_stays_out)
     if (!heap_test_boot(&cfg))
         goto out;
     l = mm_layout();
-    EXPECT_EQ(page_state(mfn_to_page(0)), PGS_none);
-    EXPECT_EQ(page_state(mfn_to_page(1)), PGS_free);
+    EXPECT_EQ(page_state(mfn_to_page(_mfn(0))), PGS_none);
+    EXPECT_EQ(page_state(mfn_to_page(_mfn(1))), PGS_free);
     /* 128 MiB less the 32 MiB xenheap, the 2 MiB frame table, and MFN 0. */
     EXPECT_EQ(l->domheap_free_pages, PAGES(128 * MiB - 32 * MiB - 2 * MiB) - 1);
     /* Zone 1 holds MFN 1 alone; ask for it by address width. */
@@ -179,7 +179,7 @@ SELFTEST(heap_layout, mfn0_stays_out)
         struct page_info *pg = alloc_domheap_pages(NULL, 0, MEMF_bits(PAGE_SHIFT + 1));
 
         if (EXPECT(pg != NULL)) {
-            EXPECT_EQ(page_to_mfn(pg), 1);
+            EXPECT_EQ(mfn_x(page_to_mfn(pg)), 1);
             free_domheap_pages(pg, 0);
         }
         EXPECT(alloc_domheap_pages(NULL, 1, MEMF_bits(PAGE_SHIFT + 1)) == NULL);

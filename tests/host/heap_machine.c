@@ -51,7 +51,7 @@ void heap_test_count_free_blocks(unsigned long count[], unsigned int max_order)
     for (unsigned int o = 0; o <= max_order; o++)
         count[o] = 0;
     for (unsigned long pdx = 0; pdx < max_pdx; pdx++) {
-        const struct page_info *pg = pdx_to_page(pdx);
+        const struct page_info *pg = pdx_to_page(_pdx(pdx));
 
         if ((pg->count_info & (PGC_state_mask | PGC_head)) == (PGS_free | PGC_head) &&
             pg->order <= max_order)

@@ -37,7 +37,8 @@
 #define CHECK_EVERY 1000UL
 #define MAX_TEST_ORDER 10
 
-/* The model's frames: the banks joined where adjacent. */
+/* The model's frames: the banks joined where adjacent. The model counts
+ * frames as plain numbers; mfn_t is for what goes to and from the heap. */
 #define MODEL_FIRST 0xfc000UL           /* bank 0 and 1: [0xfc000, 0x109000) */
 #define MODEL_LAST_LOW 0x109000UL
 #define MODEL_HIGH 0x300000UL           /* bank 2: [0x300000, 0x300400) */
@@ -84,21 +85,29 @@ static unsigned long below(unsigned long n)
 
 static long frame_index(mfn_t mfn)
 {
-    if (mfn >= MODEL_FIRST && mfn < MODEL_LAST_LOW)
-        return (long)(mfn - MODEL_FIRST);
-    if (mfn >= MODEL_HIGH && mfn < MODEL_HIGH_END)
-        return (long)(NR_LOW + mfn - MODEL_HIGH);
+    unsigned long f = mfn_x(mfn);
+
+    if (f >= MODEL_FIRST && f < MODEL_LAST_LOW)
+        return (long)(f - MODEL_FIRST);
+    if (f >= MODEL_HIGH && f < MODEL_HIGH_END)
+        return (long)(NR_LOW + f - MODEL_HIGH);
     return -1;
 }
 
 static mfn_t index_frame(unsigned long i)
 {
-    return i < NR_LOW ? MODEL_FIRST + i : MODEL_HIGH + (i - NR_LOW);
+    return _mfn(i < NR_LOW ? MODEL_FIRST + i : MODEL_HIGH + (i - NR_LOW));
 }
 
 static bool frame_is_xen(mfn_t mfn)
 {
-    return mfn >= XEN_START && mfn < XEN_END;
+    return mfn_x(mfn) >= XEN_START && mfn_x(mfn) < XEN_END;
+}
+
+/* Not heap memory at boot: the xenheap's buffer pages. */
+static bool frame_is_buffer(mfn_t mfn)
+{
+    return mfn_x(mfn) == XEN_START || mfn_x(mfn) == XEN_END - 1;
 }
 
 static void set_state(unsigned long i, uint8_t s)
@@ -125,7 +134,7 @@ static void model_init(void)
     for (unsigned long i = 0; i < NR_FRAMES; i++) {
         mfn_t mfn = index_frame(i);
 
-        if (mfn == XEN_START || mfn == XEN_END - 1 || mfn >= FRAMETABLE)
+        if (frame_is_buffer(mfn) || mfn_x(mfn) >= FRAMETABLE)
             continue;           /* buffer pages; the frame table */
         set_state(i, M_FREE);
     }
@@ -148,11 +157,11 @@ static bool run_free(const uint64_t *bits, unsigned long i, unsigned long n)
     }
 }
 
-/* Could a perfect buddy heap serve 2^order frames of this heap below limit? */
-static bool model_has_block(bool xen, unsigned int order, mfn_t limit)
+/* Could a perfect buddy heap serve 2^order frames of this heap below frame limit? */
+static bool model_has_block(bool xen, unsigned int order, unsigned long limit)
 {
     unsigned long n = 1UL << order;
-    const struct { unsigned long first, count; mfn_t base; } ranges[2] = {
+    const struct { unsigned long first, count, base; } ranges[2] = {
         { 0, NR_LOW, MODEL_FIRST },
         { NR_LOW, MODEL_HIGH_END - MODEL_HIGH, MODEL_HIGH },
     };
@@ -240,7 +249,8 @@ static bool do_alloc(uint64_t op)
     unsigned long n = 1UL << order;
     unsigned int memflags = 0, bits = 0;
     int dom = xen ? -1 : (int)below(3) - 1;
-    mfn_t mfn, limit = ~0UL;
+    mfn_t mfn;
+    unsigned long limit = ~0UL;     /* frames at or above it are out of reach */
     long first;
 
     if (below(100) < 15)
@@ -278,17 +288,18 @@ static bool do_alloc(uint64_t op)
     }
 
     first = frame_index(mfn);
-    if (!EXPECT(first >= 0) || !EXPECT_EQ(mfn & (n - 1), 0) || !EXPECT(mfn + n <= limit))
+    if (!EXPECT(first >= 0) || !EXPECT_EQ(mfn_x(mfn) & (n - 1), 0) ||
+        !EXPECT(mfn_x(mfn) + n <= limit))
         return false;
     for (unsigned long i = 0; i < n; i++) {
         if (!EXPECT_EQ(state[first + i], M_FREE) ||
-            !EXPECT(frame_is_xen(mfn + i) == xen))
+            !EXPECT(frame_is_xen(mfn_add(mfn, i)) == xen))
             return false;
         if (!(memflags & MEMF_no_scrub) && (!xen || debug_build) &&
-            !EXPECT(contents_are_clean(mfn + i)))
+            !EXPECT(contents_are_clean(mfn_add(mfn, i))))
             return false;
         set_state((unsigned long)first + i, M_USED);
-        write_tag(mfn + i, op ^ i);
+        write_tag(mfn_add(mfn, i), op ^ i);
     }
     if (dom >= 0)
         model_tot[dom] += n;
@@ -304,7 +315,7 @@ static bool do_free(unsigned long which)
 
     live[which] = live[--nr_live];
     for (unsigned long i = 0; i < n; i++)
-        if (!EXPECT(tag_intact(l.mfn + i, l.tag ^ i)))
+        if (!EXPECT(tag_intact(mfn_add(l.mfn, i), l.tag ^ i)))
             return false;
     if (l.xen)
         free_xenheap_pages(mfn_to_virt(l.mfn), l.order);
@@ -333,10 +344,10 @@ static bool full_check(void)
         mfn_t mfn = index_frame(i);
         unsigned int s = page_state(mfn_to_page(mfn));
         unsigned int want = state[i] == M_FREE ? PGS_free : state[i] == M_USED ? PGS_inuse
-                          : (mfn == XEN_START || mfn == XEN_END - 1) ? PGS_buffer : PGS_none;
+                          : frame_is_buffer(mfn) ? PGS_buffer : PGS_none;
 
         if (!EXPECT_EQ(s, want)) {
-            selftest_diag("frame 0x%lx", mfn);
+            selftest_diag("frame 0x%lx", mfn_x(mfn));
             ok = false;
         }
     }
@@ -353,8 +364,8 @@ SELFTEST(heap_model, million_random_operations)
                      0x300000000ULL, 4 * MiB);
     if (!heap_test_boot(&cfg))
         goto out;
-    if (!EXPECT_EQ(mm_layout()->xenheap_start, mfn_to_paddr(XEN_START)) ||
-        !EXPECT_EQ(mm_layout()->frametable_run[0].pa, mfn_to_paddr(FRAMETABLE)))
+    if (!EXPECT_EQ(mm_layout()->xenheap_start, mfn_to_paddr(_mfn(XEN_START))) ||
+        !EXPECT_EQ(mm_layout()->frametable_run[0].pa, mfn_to_paddr(_mfn(FRAMETABLE))))
         goto out;
     model_init();
     domain_init(&doms[0], 1, 3000);

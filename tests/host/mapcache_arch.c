@@ -21,6 +21,12 @@
 
 #define BASE_MFN 0x200000UL
 
+/* The frames the tests map: any numbers do, the host's fake maps nothing. */
+static mfn_t test_mfn(unsigned long i)
+{
+    return _mfn(BASE_MFN + i);
+}
+
 static struct vcpu tv[2];
 
 static bool start(unsigned int nr, bool strict)
@@ -53,7 +59,7 @@ static bool expect_event(unsigned int i, enum host_mapcache_op op, const struct 
     ok &= EXPECT_EQ(e->op, op);
     ok &= EXPECT(e->v == v);
     ok &= EXPECT_EQ(e->slot, slot);
-    ok &= EXPECT_EQ(e->mfn, mfn);
+    ok &= EXPECT_EQ(mfn_x(e->mfn), mfn_x(mfn));
     return ok;
 }
 
@@ -64,11 +70,11 @@ SELFTEST(mapcache_arch, free_slot_is_written_without_flush)
 
     if (!start(1, true))
         return;
-    va = mapcache_map(&v->mapcache, BASE_MFN);
+    va = mapcache_map(&v->mapcache, test_mfn(0));
     EXPECT_EQ(host_mapcache_log_len(), 1);
-    expect_event(0, HOST_MAPCACHE_SET, v, 0, BASE_MFN);
+    expect_event(0, HOST_MAPCACHE_SET, v, 0, test_mfn(0));
     EXPECT_EQ(host_mapcache_flushes(), 0);
-    EXPECT_EQ(host_mapcache_translate(v, va + 0x800), BASE_MFN);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(v, va + 0x800)), BASE_MFN);
     mapcache_unmap(&v->mapcache, va);
     finish(1);
 }
@@ -81,16 +87,16 @@ static void hit_writes_nothing(bool strict)
 
     if (!start(1, strict))
         return;
-    outer = mapcache_map(&v->mapcache, BASE_MFN);
+    outer = mapcache_map(&v->mapcache, test_mfn(0));
     host_mapcache_log_reset();
     for (unsigned int i = 0; i < 1000 && ok; i++) {
-        va = mapcache_map(&v->mapcache, BASE_MFN);
+        va = mapcache_map(&v->mapcache, test_mfn(0));
         ok &= EXPECT_EQ(va, outer);
         mapcache_unmap(&v->mapcache, va);
     }
     EXPECT_EQ(host_mapcache_log_len(), 0);
     EXPECT_EQ(host_mapcache_flushes(), 0);
-    EXPECT_EQ(host_mapcache_translate(v, outer), BASE_MFN);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(v, outer)), BASE_MFN);
     mapcache_unmap(&v->mapcache, outer);
     finish(1);
 }
@@ -105,16 +111,16 @@ SELFTEST(mapcache_arch, cached_frame_maps_again_without_writes)
 
     if (!start(1, false))
         return;
-    va = mapcache_map(&v->mapcache, BASE_MFN);
+    va = mapcache_map(&v->mapcache, test_mfn(0));
     mapcache_unmap(&v->mapcache, va);
     host_mapcache_log_reset();
     for (unsigned int i = 0; i < 100; i++) {
-        EXPECT_EQ(mapcache_map(&v->mapcache, BASE_MFN), va);
+        EXPECT_EQ(mapcache_map(&v->mapcache, test_mfn(0)), va);
         mapcache_unmap(&v->mapcache, va);
     }
     EXPECT_EQ(host_mapcache_log_len(), 0);
     EXPECT_EQ(host_mapcache_flushes(), 0);
-    EXPECT_EQ(host_mapcache_translate(v, va), BASE_MFN);   /* still mapped: a cache */
+    EXPECT_EQ(mfn_x(host_mapcache_translate(v, va)), BASE_MFN);  /* still mapped: a cache */
     finish(1);
 }
 
@@ -126,7 +132,7 @@ SELFTEST(mapcache_arch, eviction_is_break_before_make)
     if (!start(1, false))
         return;
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
-        mapcache_map(&v->mapcache, BASE_MFN + i);
+        mapcache_map(&v->mapcache, test_mfn(i));
     /* Release 40 first, then everything else: slot 40 is the oldest. */
     mapcache_unmap(&v->mapcache, mapcache_slot_va(40));
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
@@ -135,14 +141,14 @@ SELFTEST(mapcache_arch, eviction_is_break_before_make)
     EXPECT_EQ(host_mapcache_valid_entries(v), MAPCACHE_SLOTS);
     host_mapcache_log_reset();
 
-    va = mapcache_map(&v->mapcache, BASE_MFN + 5000);
+    va = mapcache_map(&v->mapcache, test_mfn(5000));
     EXPECT_EQ(va, mapcache_slot_va(40));
     if (EXPECT_EQ(host_mapcache_log_len(), 2)) {
-        expect_event(0, HOST_MAPCACHE_CLEAR, v, 40, BASE_MFN + 40);
-        expect_event(1, HOST_MAPCACHE_SET, v, 40, BASE_MFN + 5000);
+        expect_event(0, HOST_MAPCACHE_CLEAR, v, 40, test_mfn(40));
+        expect_event(1, HOST_MAPCACHE_SET, v, 40, test_mfn(5000));
     }
     EXPECT_EQ(host_mapcache_flushes(), 1);
-    EXPECT_EQ(host_mapcache_translate(v, va), BASE_MFN + 5000);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(v, va)), BASE_MFN + 5000);
     mapcache_unmap(&v->mapcache, va);
 
     /* vcpu_destroy clears every cached entry (the fake panics on any left). */
@@ -159,17 +165,18 @@ SELFTEST(mapcache_arch, strict_last_unmap_invalidates)
 
     if (!start(1, true))
         return;
-    a = mapcache_map(&v->mapcache, BASE_MFN);
-    b = mapcache_map(&v->mapcache, BASE_MFN);
+    a = mapcache_map(&v->mapcache, test_mfn(0));
+    b = mapcache_map(&v->mapcache, test_mfn(0));
     host_mapcache_log_reset();
     mapcache_unmap(&v->mapcache, b);
     EXPECT_EQ(host_mapcache_log_len(), 0);              /* one user left */
-    EXPECT_EQ(host_mapcache_translate(v, a), BASE_MFN);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(v, a)), BASE_MFN);
     mapcache_unmap(&v->mapcache, a);
     if (EXPECT_EQ(host_mapcache_log_len(), 1))
-        expect_event(0, HOST_MAPCACHE_CLEAR, v, 0, BASE_MFN);
+        expect_event(0, HOST_MAPCACHE_CLEAR, v, 0, test_mfn(0));
     EXPECT_EQ(host_mapcache_flushes(), 1);
-    EXPECT_EQ(host_mapcache_translate(v, a), INVALID_MFN);  /* an access would fault */
+    /* An access would fault. */
+    EXPECT_EQ(mfn_x(host_mapcache_translate(v, a)), mfn_x(INVALID_MFN));
     EXPECT_EQ(host_mapcache_valid_entries(v), 0);
     finish(1);
 }
@@ -178,17 +185,17 @@ SELFTEST(mapcache_arch, each_vcpu_writes_its_own_tables)
 {
     if (!start(2, true))
         return;
-    mapcache_map(&tv[0].mapcache, BASE_MFN);
-    mapcache_map(&tv[1].mapcache, BASE_MFN + 1);
-    EXPECT_EQ(host_mapcache_translate(&tv[0], MAPCACHE_VIRT_START), BASE_MFN);
-    EXPECT_EQ(host_mapcache_translate(&tv[1], MAPCACHE_VIRT_START), BASE_MFN + 1);
+    mapcache_map(&tv[0].mapcache, test_mfn(0));
+    mapcache_map(&tv[1].mapcache, test_mfn(1));
+    EXPECT_EQ(mfn_x(host_mapcache_translate(&tv[0], MAPCACHE_VIRT_START)), BASE_MFN);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(&tv[1], MAPCACHE_VIRT_START)), BASE_MFN + 1);
     if (EXPECT_EQ(host_mapcache_log_len(), 2)) {
-        expect_event(0, HOST_MAPCACHE_SET, &tv[0], 0, BASE_MFN);
-        expect_event(1, HOST_MAPCACHE_SET, &tv[1], 0, BASE_MFN + 1);
+        expect_event(0, HOST_MAPCACHE_SET, &tv[0], 0, test_mfn(0));
+        expect_event(1, HOST_MAPCACHE_SET, &tv[1], 0, test_mfn(1));
     }
     mapcache_unmap(&tv[1].mapcache, MAPCACHE_VIRT_START);
-    EXPECT_EQ(host_mapcache_translate(&tv[0], MAPCACHE_VIRT_START), BASE_MFN);
-    EXPECT_EQ(host_mapcache_translate(&tv[1], MAPCACHE_VIRT_START), INVALID_MFN);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(&tv[0], MAPCACHE_VIRT_START)), BASE_MFN);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(&tv[1], MAPCACHE_VIRT_START)), mfn_x(INVALID_MFN));
     mapcache_unmap(&tv[0].mapcache, MAPCACHE_VIRT_START);
     finish(2);
 }
@@ -207,9 +214,9 @@ SELFTEST(mapcache_arch, fake_catches_break_before_make_violation)
 {
     if (!start(1, true))
         return;
-    mapcache_map(&tv[0].mapcache, BASE_MFN);
+    mapcache_map(&tv[0].mapcache, test_mfn(0));
     EXPECT_PANIC("slot 0 still maps mfn 0x200000: break-before-make violated",
-                 arch_mapcache_set(&tv[0], 0, BASE_MFN + 1));
+                 arch_mapcache_set(&tv[0], 0, test_mfn(1)));
     EXPECT_PANIC("arch_mapcache_clear: idle-v0: slot 1 is not mapped",
                  arch_mapcache_clear(&tv[0], 1));
     EXPECT_PANIC("arch_vcpu_destroy: idle-v0: slot 0 still maps mfn 0x200000",
@@ -253,7 +260,7 @@ static bool model_invariants(const struct vcpu *v, const struct model *m)
         ok &= EXPECT_EQ(valid, m->distinct);
     for (unsigned int f = 0; f < POOL && ok; f++)
         if (m->refs[f])
-            ok &= EXPECT_EQ(host_mapcache_translate(v, m->va[f]), BASE_MFN + f);
+            ok &= EXPECT_EQ(mfn_x(host_mapcache_translate(v, m->va[f])), BASE_MFN + f);
     return ok && EXPECT_EQ(mapcache_check(mc), 0);
 }
 
@@ -291,7 +298,7 @@ static void random_run(bool strict, uint32_t seed)
 
         if (do_map) {
             unsigned int f = rng() % POOL;
-            bool known = mapcache_lookup(mc, BASE_MFN + f) != MAPCACHE_NONE;
+            bool known = mapcache_lookup(mc, test_mfn(f)) != MAPCACHE_NONE;
             unsigned int log_before = host_mapcache_log_len();
             vaddr_t va;
 
@@ -299,12 +306,12 @@ static void random_run(bool strict, uint32_t seed)
                 /* Each panic dumps 1024 slots: check one in 32, skip the rest. */
                 if (rng() % 32 == 0) {
                     EXPECT_PANIC("all 1024 mapcache slots are in use",
-                                 mapcache_map(mc, BASE_MFN + f));
+                                 mapcache_map(mc, test_mfn(f)));
                     panics++;
                 }
                 continue;
             }
-            va = mapcache_map(mc, BASE_MFN + f);
+            va = mapcache_map(mc, test_mfn(f));
             if (m.refs[f])
                 ok &= EXPECT_EQ(va, m.va[f]);
             if (known)      /* in use or cached: no entry written, no flush */

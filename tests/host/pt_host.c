@@ -273,7 +273,7 @@ SELFTEST(pt_host, remapping_a_live_page_breaks_before_make)
         EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg), 2, PAGE_HYPERVISOR), 0);
         host_pt_log_start(events, LOG_CAPACITY);
         /* Swap the two frames. */
-        EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg) + 1, 1, PAGE_HYPERVISOR), 0);
+        EXPECT_EQ(map_pages_to_xen(va, mfn_add(page_to_mfn(pg), 1), 1, PAGE_HYPERVISOR), 0);
         EXPECT_EQ(map_pages_to_xen(va + PAGE_SIZE, page_to_mfn(pg), 1, PAGE_HYPERVISOR), 0);
         n = stop_log();
         EXPECT_EQ(check_order(events, n), 0);
