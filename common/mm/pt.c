@@ -12,8 +12,10 @@
  *   whole chunk, block allowed, PA aligned   one block entry at level 2
  *   otherwise                                level-3 entries, after creating
  *                                            the level-3 table (the entry
- *                                            was invalid) or splitting the
- *                                            block that was there
+ *                                            was invalid) or replacing the
+ *                                            block that was there by a table
+ *                                            of the same pages
+ *                                            (block_to_table)
  *
  * The order of stores, barriers and TLB maintenance is the point of this
  * file. The Arm ARM (B3.10.1, B3.10.2) requires:
@@ -284,7 +286,7 @@ static void l2_replace(struct pt_update *u, lpae_t *l2e, lpae_t new, uint64_t bl
  * Replaces the block at *l2e by a table of 512 pages with the same output
  * addresses and attributes, so that part of it can then change.
  */
-static int split_block(struct pt_update *u, lpae_t *l2e, uint64_t block_va)
+static int block_to_table(struct pt_update *u, lpae_t *l2e, uint64_t block_va)
 {
     lpae_t block = *l2e;
     lpae_t attrs = block & ~(LPAE_ADDR_MASK | LPAE_TYPE_MASK);
@@ -414,7 +416,7 @@ static int update_chunk(struct pt_update *u, lpae_t *second, uint64_t va, uint64
     }
 
     if (lpae_is_mapping(*l2e, 2)) {
-        rc = split_block(u, l2e, block_va);
+        rc = block_to_table(u, l2e, block_va);
         if (rc)
             return refuse(u, rc, "no free page to split the 2 MiB block at va 0x%llx",
                           (unsigned long long)block_va);
