@@ -19,6 +19,7 @@
 #include <asm/pgtable.h>
 #include <asm/smp.h>
 #include <domain/vcpu.h>
+#include <lib/errno.h>
 #include <lib/lib.h>
 #include <mm/mapcache.h>
 #include <mm/mm.h>
@@ -41,7 +42,7 @@ int arch_vcpu_init(struct vcpu *v)
             free_xenheap_pages(second, 0);
         if (third)
             free_xenheap_pages(third, 1);
-        return -12; /* -ENOMEM */
+        return -ENOMEM;
     }
     memset(second, 0, PAGE_SIZE);
     memset(third, 0, 2 * PAGE_SIZE);

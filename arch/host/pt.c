@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <host/machine.h>
 #include <host/pt.h>
+#include <lib/errno.h>
 #include <lib/lib.h>
 #include <mm/domain_page.h>
 #include <mm/vmap.h>
@@ -322,7 +323,7 @@ unsigned long host_mmu_cached_pages(void)
 int host_probe_read32(const volatile void *va, uint32_t *value)
 {
     if (sigsetjmp(probe_env, 1))
-        return -14;
+        return -EFAULT;
     probe_active = 1;
     *value = *(const volatile uint32_t *)va;
     probe_active = 0;
@@ -332,7 +333,7 @@ int host_probe_read32(const volatile void *va, uint32_t *value)
 int host_probe_write32(volatile void *va, uint32_t value)
 {
     if (sigsetjmp(probe_env, 1))
-        return -14;
+        return -EFAULT;
     probe_active = 1;
     *(volatile uint32_t *)va = value;
     probe_active = 0;

@@ -50,6 +50,7 @@
 #include <domain/domain.h>
 #include <domain/vcpu.h>
 #include <lib/lib.h>
+#include <lib/report.h>
 #include <mm/mapcache.h>
 #include <mm/pdx.h>
 #include <string.h>
@@ -57,8 +58,6 @@
 BUILD_BUG_ON(MAPCACHE_SLOTS >= MAPCACHE_NONE);
 BUILD_BUG_ON(MAPCACHE_BUCKETS < MAPCACHE_SLOTS);
 BUILD_BUG_ON(MAPCACHE_VIRT_START & ((2u << 20) - 1));   /* the level-3 tables start a 2 MiB block */
-
-#define CHECK_REPORT_MAX 8
 
 static inline uint16_t idx16(unsigned int i)
 {
@@ -381,34 +380,25 @@ unsigned int mapcache_longest_chain(const struct mapcache *mc)
     return longest;
 }
 
+/* Problems printed by mapcache_check before the rest are only counted. */
+#define MAPCACHE_CHECK_MAX_SHOWN 8
+
 struct check_state {
     const struct mapcache *mc;
-    unsigned int bad;
-    unsigned int reported;
+    struct report r;
     uint8_t seen_list[MAPCACHE_SLOTS];  /* times found on the free or LRU list */
     uint8_t seen_hash[MAPCACHE_SLOTS];  /* times found on a hash chain */
 };
 
-static void __printf(3, 4) check_fail(struct check_state *st, unsigned int kind,
-                                      const char *fmt, ...)
-{
-    char msg[160];
-    va_list ap;
-
-    st->bad |= kind;
-    if (st->reported++ >= CHECK_REPORT_MAX)
-        return;
-    va_start(ap, fmt);
-    fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    printk("mapcache_check: %s\n", msg);
-}
-
-/* Walks one list; returns its length. cached: the LRU list (else the free list). */
-static unsigned int check_list(struct check_state *st, unsigned int head, unsigned int tail,
-                               bool cached)
+/*
+ * Walks the free list or (cached) the LRU list of slots: links, no slot twice,
+ * each slot in the state the list says; returns its length.
+ */
+static unsigned int check_slot_list(struct check_state *st, unsigned int head,
+                                    unsigned int tail, bool cached)
 {
     const struct mapcache *mc = st->mc;
+    struct report *r = &st->r;
     unsigned int kind = cached ? MAPCACHE_BAD_LRU : MAPCACHE_BAD_FREE;
     const char *what = cached ? "LRU list" : "free list";
     unsigned int prev = MAPCACHE_NONE, n = 0;
@@ -417,52 +407,54 @@ static unsigned int check_list(struct check_state *st, unsigned int head, unsign
         const struct mapcache_slot *s;
 
         if (i >= MAPCACHE_SLOTS || n++ == MAPCACHE_SLOTS) {
-            check_fail(st, kind, "%s: bad index %u or a cycle", what, i);
+            report_problem(r, kind, "%s: bad index %u or a cycle", what, i);
             return n;
         }
         s = &mc->slot[i];
         if (s->prev != prev)
-            check_fail(st, kind, "%s: slot %u links back to %u, expected %u", what, i, s->prev,
-                       prev);
+            report_problem(r, kind, "%s: slot %u links back to %u, expected %u", what, i,
+                           s->prev, prev);
         if (st->seen_list[i]++) {
-            check_fail(st, MAPCACHE_BAD_STATE, "%s: slot %u is listed twice", what, i);
+            report_problem(r, MAPCACHE_BAD_STATE, "%s: slot %u is listed twice", what, i);
             return n;
         }
         if (s->count != 0 || (mfn_eq(s->mfn, INVALID_MFN)) == cached)
-            check_fail(st, kind, "%s: slot %u has mfn 0x%lx and count %u", what, i, mfn_x(s->mfn),
-                       s->count);
+            report_problem(r, kind, "%s: slot %u has mfn 0x%lx and count %u", what, i,
+                           mfn_x(s->mfn), s->count);
         prev = i;
     }
     if (prev != tail)
-        check_fail(st, kind, "%s: ends at slot %u but its tail is %u", what, prev, tail);
+        report_problem(r, kind, "%s: ends at slot %u but its tail is %u", what, prev, tail);
     return n;
 }
 
 unsigned int mapcache_check(const struct mapcache *mc)
 {
     static struct check_state st;   /* too big for a stack; checks do not nest */
+    struct report *r = &st.r;
     unsigned int nr_free, nr_lru, in_use = 0;
 
     memset(&st, 0, sizeof(st));
     st.mc = mc;
-    nr_free = check_list(&st, mc->free_head, mc->free_tail, false);
-    nr_lru = check_list(&st, mc->lru_head, mc->lru_tail, true);
+    *r = (struct report)REPORT_INIT("mapcache_check", MAPCACHE_CHECK_MAX_SHOWN);
+    nr_free = check_slot_list(&st, mc->free_head, mc->free_tail, false);
+    nr_lru = check_slot_list(&st, mc->lru_head, mc->lru_tail, true);
 
     for (unsigned int b = 0; b < MAPCACHE_BUCKETS; b++) {
         unsigned int n = 0;
 
         for (unsigned int i = mc->bucket[b]; i != MAPCACHE_NONE; i = mc->slot[i].hash_next) {
             if (i >= MAPCACHE_SLOTS || n++ == MAPCACHE_SLOTS) {
-                check_fail(&st, MAPCACHE_BAD_HASH, "bucket %u: bad index %u or a cycle", b, i);
+                report_problem(r, MAPCACHE_BAD_HASH, "bucket %u: bad index %u or a cycle", b, i);
                 break;
             }
             if (st.seen_hash[i]++) {
-                check_fail(&st, MAPCACHE_BAD_HASH, "slot %u is on a chain twice", i);
+                report_problem(r, MAPCACHE_BAD_HASH, "slot %u is on a chain twice", i);
                 break;
             }
             if (mfn_eq(mc->slot[i].mfn, INVALID_MFN) || mapcache_hash(mc->slot[i].mfn) != b)
-                check_fail(&st, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is in bucket %u", i,
-                           mfn_x(mc->slot[i].mfn), b);
+                report_problem(r, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is in bucket %u", i,
+                               mfn_x(mc->slot[i].mfn), b);
         }
     }
 
@@ -473,26 +465,26 @@ unsigned int mapcache_check(const struct mapcache *mc)
         if (s->count)
             in_use++;
         if (s->count && st.seen_list[i])
-            check_fail(&st, MAPCACHE_BAD_STATE, "slot %u is in use (count %u) but listed", i,
-                       s->count);
+            report_problem(r, MAPCACHE_BAD_STATE, "slot %u is in use (count %u) but listed", i,
+                           s->count);
         if (!s->count && !st.seen_list[i])
-            check_fail(&st, MAPCACHE_BAD_STATE, "slot %u (mfn 0x%lx) is unused but on no list",
-                       i, mfn_x(s->mfn));
+            report_problem(r, MAPCACHE_BAD_STATE, "slot %u (mfn 0x%lx) is unused but on no list",
+                           i, mfn_x(s->mfn));
         if (mapped != (st.seen_hash[i] != 0))
-            check_fail(&st, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is %son a chain", i,
-                       mfn_x(s->mfn), mapped ? "not " : "");
+            report_problem(r, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is %son a chain", i,
+                           mfn_x(s->mfn), mapped ? "not " : "");
         if (mapped && mapcache_lookup(mc, s->mfn) != i &&
             mapcache_lookup(mc, s->mfn) != MAPCACHE_NONE)
-            check_fail(&st, MAPCACHE_BAD_HASH, "mfn 0x%lx is in slots %u and %u", mfn_x(s->mfn),
-                       mapcache_lookup(mc, s->mfn), i);
+            report_problem(r, MAPCACHE_BAD_HASH, "mfn 0x%lx is in slots %u and %u", mfn_x(s->mfn),
+                           mapcache_lookup(mc, s->mfn), i);
     }
 
     if (mc->strict && nr_lru)
-        check_fail(&st, MAPCACHE_BAD_STATE, "%u slots cached under the strict policy", nr_lru);
+        report_problem(r, MAPCACHE_BAD_STATE, "%u slots cached under the strict policy", nr_lru);
     if (in_use != mc->nr_in_use || nr_lru != mc->nr_cached ||
         nr_free + nr_lru + in_use != MAPCACHE_SLOTS)
-        check_fail(&st, MAPCACHE_BAD_COUNTERS,
-                   "%u in use (counter %u), %u cached (counter %u), %u free", in_use,
-                   mc->nr_in_use, nr_lru, mc->nr_cached, nr_free);
-    return st.bad;
+        report_problem(r, MAPCACHE_BAD_COUNTERS,
+                       "%u in use (counter %u), %u cached (counter %u), %u free", in_use,
+                       mc->nr_in_use, nr_lru, mc->nr_cached, nr_free);
+    return report_finish(r);
 }

@@ -12,8 +12,10 @@
  *   whole chunk, block allowed, PA aligned   one block entry at level 2
  *   otherwise                                level-3 entries, after creating
  *                                            the level-3 table (the entry
- *                                            was invalid) or splitting the
- *                                            block that was there
+ *                                            was invalid) or replacing the
+ *                                            block that was there by a table
+ *                                            of the same pages
+ *                                            (block_to_table)
  *
  * The order of stores, barriers and TLB maintenance is the point of this
  * file. The Arm ARM (B3.10.1, B3.10.2) requires:
@@ -167,6 +169,12 @@ static inline paddr_t frame_pa(const struct pt_update *u, unsigned long page)
     return mfn_to_paddr(mfn_add(u->mfns[page / u->run], page % u->run));
 }
 
+/* PT_MAP: the level-3 entry for page `k` of the current 2 MiB chunk. */
+static inline lpae_t page_entry(const struct pt_update *u, unsigned long k)
+{
+    return frame_pa(u, u->page + k) | u->attrs | LPAE_PAGE;
+}
+
 /* Are the 512 frames from page `page` one 2 MiB-aligned physical block? */
 static bool frames_form_block(const struct pt_update *u, unsigned long page)
 {
@@ -284,7 +292,7 @@ static void l2_replace(struct pt_update *u, lpae_t *l2e, lpae_t new, uint64_t bl
  * Replaces the block at *l2e by a table of 512 pages with the same output
  * addresses and attributes, so that part of it can then change.
  */
-static int split_block(struct pt_update *u, lpae_t *l2e, uint64_t block_va)
+static int block_to_table(struct pt_update *u, lpae_t *l2e, uint64_t block_va)
 {
     lpae_t block = *l2e;
     lpae_t attrs = block & ~(LPAE_ADDR_MASK | LPAE_TYPE_MASK);
@@ -307,35 +315,50 @@ static int split_block(struct pt_update *u, lpae_t *l2e, uint64_t block_va)
 
 /* --- level 3 ------------------------------------------------------------------ */
 
+/* The VA that entry i of the table mapping the 2 MiB from block_va maps. */
+static inline uint64_t entry_va(uint64_t block_va, unsigned int i)
+{
+    return block_va + ((uint64_t)i << PAGE_SHIFT);
+}
+
+/*
+ * After entries [first, last] of the table that maps the 2 MiB from block_va
+ * were written: DSB, then one TLB flush of their VAs. Nothing if first > last
+ * (no entry was).
+ */
+static void flush_pages(struct pt_update *u, uint64_t block_va, unsigned int first,
+                        unsigned int last)
+{
+    if (first > last)
+        return;
+    pt_barrier(u);
+    arch_pt_flush_tlb((vaddr_t)entry_va(block_va, first), last - first + 1, 3);
+}
+
 /* Entries [i0, i1) of table t, which maps the 2 MiB from block_va. */
 static void update_pages(struct pt_update *u, lpae_t *t, unsigned int i0, unsigned int i1,
                          uint64_t block_va)
 {
     unsigned int first = LPAE_ENTRIES, last = 0;
-    uint64_t page_va = block_va + ((uint64_t)i0 << PAGE_SHIFT);
 
     switch (u->op) {
     case PT_MAP:
         /* Break every live entry that changes, flush once, then make. */
         for (unsigned int i = i0; i < i1; i++) {
-            lpae_t new = frame_pa(u, u->page + (i - i0)) | u->attrs | LPAE_PAGE;
+            lpae_t new = page_entry(u, i - i0);
 
             if (lpae_is_valid(t[i]) && t[i] != new) {
-                pt_write(u, &t[i], 0, block_va + ((uint64_t)i << PAGE_SHIFT), 3);
+                pt_write(u, &t[i], 0, entry_va(block_va, i), 3);
                 first = min(first, i);
                 last = i;
             }
         }
-        if (first <= last) {
-            pt_barrier(u);
-            arch_pt_flush_tlb((vaddr_t)(block_va + ((uint64_t)first << PAGE_SHIFT)),
-                              last - first + 1, 3);
-        }
+        flush_pages(u, block_va, first, last);
         for (unsigned int i = i0; i < i1; i++) {
-            lpae_t new = frame_pa(u, u->page + (i - i0)) | u->attrs | LPAE_PAGE;
+            lpae_t new = page_entry(u, i - i0);
 
             if (t[i] != new)
-                pt_write(u, &t[i], new, page_va + ((uint64_t)(i - i0) << PAGE_SHIFT), 3);
+                pt_write(u, &t[i], new, entry_va(block_va, i), 3);
         }
         u->page += i1 - i0;
         return;
@@ -347,15 +370,11 @@ static void update_pages(struct pt_update *u, lpae_t *t, unsigned int i0, unsign
 
             if (!lpae_is_valid(t[i]) || t[i] == new)
                 continue;
-            pt_write(u, &t[i], new, block_va + ((uint64_t)i << PAGE_SHIFT), 3);
+            pt_write(u, &t[i], new, entry_va(block_va, i), 3);
             first = min(first, i);
             last = i;
         }
-        if (first <= last) {
-            pt_barrier(u);
-            arch_pt_flush_tlb((vaddr_t)(block_va + ((uint64_t)first << PAGE_SHIFT)),
-                              last - first + 1, 3);
-        }
+        flush_pages(u, block_va, first, last);
         return;
     }
 }
@@ -414,7 +433,7 @@ static int update_chunk(struct pt_update *u, lpae_t *second, uint64_t va, uint64
     }
 
     if (lpae_is_mapping(*l2e, 2)) {
-        rc = split_block(u, l2e, block_va);
+        rc = block_to_table(u, l2e, block_va);
         if (rc)
             return refuse(u, rc, "no free page to split the 2 MiB block at va 0x%llx",
                           (unsigned long long)block_va);

@@ -9,13 +9,9 @@
 #ifndef DOMAIN_H
 #define DOMAIN_H
 
+#include <lib/errno.h>
 #include <lib/spinlock.h>
 #include <lib/types.h>
-
-/* Error numbers, with Linux's values. */
-#define E2BIG 7
-#define ENOMEM 12
-#define EINVAL 22
 
 typedef uint16_t domid_t;
 

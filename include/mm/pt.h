@@ -31,25 +31,9 @@
 #ifndef PT_H
 #define PT_H
 
+#include <lib/errno.h>
 #include <lib/types.h>
 #include <mm/lpae.h>
-
-/* Error numbers (Linux's values, as include/domain/domain.h). */
-#ifndef ENOENT
-#define ENOENT 2
-#endif
-#ifndef ENOMEM
-#define ENOMEM 12
-#endif
-#ifndef EEXIST
-#define EEXIST 17
-#endif
-#ifndef EINVAL
-#define EINVAL 22
-#endif
-#ifndef ERANGE
-#define ERANGE 34
-#endif
 
 /*
  * Mapping flags. The low three bits are the memory type (an MT_* AttrIndx

@@ -67,7 +67,7 @@ struct host_fault {
 };
 extern struct host_fault host_last_fault;
 
-/* Access va as a probe: 0, or -14 (EFAULT) with host_last_fault filled in. */
+/* Access va as a probe: 0, or -EFAULT with host_last_fault filled in. */
 int host_probe_read32(const volatile void *va, uint32_t *value);
 int host_probe_write32(volatile void *va, uint32_t value);
 
