@@ -14,7 +14,7 @@ say() { echo "$*" >>"$log"; }
 
 for mib in 512 6144; do
     dtb=$logs/dtbinfo-$mib.dtb
-    qemu-system-arm -M "virt,virtualization=on,dumpdtb=$dtb" -cpu cortex-a15 -m "${mib}M" \
+    "${QEMU:-qemu-system-aarch64}" -M "virt,virtualization=on,dumpdtb=$dtb" -cpu cortex-a15 -m "${mib}M" \
         -nic none >/dev/null 2>&1
     out=$("$tool" "$dtb" 2>&1); rc=$?
     say "== -m ${mib}M (status $rc)"; say "$out"

@@ -2,6 +2,7 @@
 # Boots the hypervisor image under QEMU.
 #
 #   tests/qemu.sh run   [MEM=1G] [SMP=1] [APPEND="..."] [DTB=file.dtb|file.dts] [QEMU_EXTRA="..."]
+#   QEMU=qemu-system-arm tests/qemu.sh run ...   the 32-bit emulator instead (see QEMU below)
 #
 # Semihosting is on so that the image can end QEMU with its pass/fail status
 # (SEMIHOSTING=off tests the PSCI SYSTEM_OFF fallback).
@@ -19,6 +20,15 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMAGE=${IMAGE:-$top/build/arm/hyp.elf}
 TIMEOUT=${TIMEOUT:-300}
 DTB_PA=0x40000000
+
+# The emulator. qemu-system-aarch64 (from the same qemu-system-arm package)
+# runs this 32-bit image on the same virt machine with the same Cortex-A15,
+# and walks LPAE tables correctly wherever they lie. qemu-system-arm 7.2, the
+# 32-bit build, fetches every table descriptor through a 32-bit address: a
+# table above 4 GiB is read 4 GiB lower and translations come out wrong,
+# silently. QEMU=qemu-system-arm still works for RAM below 4 GiB (and shows
+# the image refusing to run on such a walker when it has RAM above).
+QEMU=${QEMU:-qemu-system-aarch64}
 
 # QEMU runs each vCPU in its own host thread. With more vCPUs than host
 # cores, a ticket-lock hand-over waits until the host happens to schedule the
@@ -63,7 +73,7 @@ boot() {
     local -a args
     mapfile -d '' args < <(qemu_args "$mem" "$smp" "$append" "$mopts")
     if [ -z "$dtb" ]; then
-        timeout --foreground "$TIMEOUT" qemu-system-arm "${args[@]}" "$@" </dev/null
+        timeout --foreground "$TIMEOUT" "$QEMU" "${args[@]}" "$@" </dev/null
         return $?
     fi
     local tmp sock blob pid status
@@ -71,7 +81,7 @@ boot() {
     blob=$tmp/dtb
     sock=$tmp/gdb.sock
     prepare_dtb "$dtb" "$append" "$blob" || { rm -rf "$tmp"; return 125; }
-    timeout --foreground "$TIMEOUT" qemu-system-arm "${args[@]}" "$@" -S \
+    timeout --foreground "$TIMEOUT" "$QEMU" "${args[@]}" "$@" -S \
         -gdb "unix:$sock,server=on,wait=off" </dev/null &
     pid=$!
     for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
@@ -102,7 +112,7 @@ main() {
     [ -n "$QEMU_EXTRA" ] && read -r -a extra <<<"$QEMU_EXTRA"
     case "$mode" in
         run)
-            echo "qemu.sh: booting $IMAGE with -m $MEM -smp $SMP${APPEND:+ -append \"$APPEND\"}${DTB:+, device tree $DTB}" >&2
+            echo "qemu.sh: booting $IMAGE under $QEMU with -m $MEM -smp $SMP${APPEND:+ -append \"$APPEND\"}${DTB:+, device tree $DTB}" >&2
             boot "$MEM" "$SMP" "$APPEND" "$DTB" "" -display none -serial stdio -monitor none "${extra[@]}"
             local rc=$?
             [ $rc -eq 124 ] && echo "qemu.sh: timed out after ${TIMEOUT}s" >&2

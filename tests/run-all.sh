@@ -167,7 +167,7 @@ expect_boot unexpected-fault 512M "test=crash.unmapped_read" "" "" 2 \
 expect_boot failing-test-fails-run 512M "test=crash.failing_check" "" "" 1 \
     "^not ok 1 crash.failing_check" "expected 1 \+ 1 == 3"
 good=$LOGS/virt.dtb
-qemu-system-arm -M virt,virtualization=on,dumpdtb="$good" -cpu cortex-a15 -m 512M -nic none \
+"$QEMU" -M virt,virtualization=on,dumpdtb="$good" -cpu cortex-a15 -m 512M -nic none \
     >/dev/null 2>&1
 printf 'XXXX' | dd of="$LOGS/bad-magic.dtb" bs=1 count=4 2>/dev/null
 tail -c +5 "$good" >>"$LOGS/bad-magic.dtb"

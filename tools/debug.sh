@@ -24,7 +24,7 @@ mkdir -p "$dir"
 sock=$dir/gdb.sock
 rm -f "$sock"
 mapfile -d '' args < <(qemu_args "$MEM" "$SMP" "$APPEND" "")
-qemu-system-arm "${args[@]}" -display none -serial "file:$dir/console.log" -monitor none \
+"$QEMU" "${args[@]}" -display none -serial "file:$dir/console.log" -monitor none \
     -S -gdb "unix:$sock,server=on,wait=off" </dev/null &
 qpid=$!
 trap 'kill $qpid 2>/dev/null' EXIT

@@ -18,7 +18,9 @@ say() { printf 'setup: %s\n' "$*"; }
 missing=()
 command -v arm-none-eabi-gcc >/dev/null || missing+=(gcc-arm-none-eabi)
 [ -f /usr/lib/arm-none-eabi/include/stdint.h ] || missing+=(libnewlib-arm-none-eabi)
-command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
+# Debian's qemu-system-arm package holds qemu-system-aarch64 too, which is
+# the one we run (tests/qemu.sh says why).
+command -v qemu-system-aarch64 >/dev/null || missing+=(qemu-system-arm)
 command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch)
 command -v dtc >/dev/null || missing+=(device-tree-compiler)
 # the host build of the boot-info code (build/host/dtbinfo, host tests) links the host libfdt
