@@ -203,17 +203,9 @@ static int alloc_table(paddr_t *pa)
     lpae_t *t;
 
     if (heap_is_up()) {
-        /*
-         * No scrub: the page is cleared below. Below 4 GiB if possible:
-         * QEMU 7.2's table walker for 32-bit Arm does not find a table
-         * above 4 GiB (a valid entry there reads as a translation fault),
-         * although blocks and pages may point anywhere. Tables are few, so
-         * keeping them low costs nothing on hardware.
-         */
-        struct page_info *pg = alloc_domheap_page(NULL, MEMF_no_scrub | MEMF_bits(32));
+        /* No scrub: the page is cleared below. Any address: tables may lie above 4 GiB. */
+        struct page_info *pg = alloc_domheap_page(NULL, MEMF_no_scrub);
 
-        if (!pg)
-            pg = alloc_domheap_page(NULL, MEMF_no_scrub);
         if (!pg)
             return -ENOMEM;
         *pa = page_to_maddr(pg);

@@ -103,10 +103,17 @@ static void collect_usable(const struct bootinfo *bi, paddr_t limit)
 
 /*
  * 1/32 of RAM rounded up to 32 MiB, within [32 MiB, 1 GiB] and the window;
- * as high as possible below `ceiling`, 32 MiB aligned, inside one usable
- * range. If no range holds that much, 32 MiB less, down to 32 MiB.
+ * as high as possible, 32 MiB aligned, inside one usable range. If no range
+ * holds that much, 32 MiB less, down to 32 MiB.
+ *
+ * The xenheap holds page tables (each VCPU's domheap window) and may lie
+ * anywhere in the 40-bit physical space: the architecture lets a table
+ * descriptor point to any 40-bit address, and qemu-system-aarch64 walks
+ * such tables correctly. (qemu-system-arm 7.2 does not: it reads a table
+ * above 4 GiB 4 GiB lower. The image refuses to run on such a walker rather
+ * than keep its tables low and hide the fault: arch/arm32/walk_check.c.)
  */
-static bool pick_xenheap_below(paddr_t ceiling, paddr_t *start, paddr_t *end)
+static bool pick_xenheap(paddr_t *start, paddr_t *end)
 {
     paddr_t ram = (paddr_t)layout.ram_pages << PAGE_SHIFT;
     paddr_t most = min((paddr_t)XENHEAP_MAX, (paddr_t)arch_xenheap_window());
@@ -115,12 +122,11 @@ static bool pick_xenheap_below(paddr_t ceiling, paddr_t *start, paddr_t *end)
     size = ROUNDDOWN(min(max(size, (paddr_t)XENHEAP_MIN), most), (paddr_t)XENHEAP_ALIGN);
     for (; size >= XENHEAP_MIN; size -= XENHEAP_ALIGN) {
         for (unsigned int i = nr_usable; i-- > 0;) {
-            paddr_t top = min(usable[i].end, ceiling);
             paddr_t s;
 
-            if (top < usable[i].start || top - usable[i].start < size)
+            if (usable[i].end - usable[i].start < size)
                 continue;
-            s = ROUNDDOWN(top - size, (paddr_t)XENHEAP_ALIGN);
+            s = ROUNDDOWN(usable[i].end - size, (paddr_t)XENHEAP_ALIGN);
             if (s >= usable[i].start) {
                 *start = s;
                 *end = s + size;
@@ -129,22 +135,6 @@ static bool pick_xenheap_below(paddr_t ceiling, paddr_t *start, paddr_t *end)
         }
     }
     return false;
-}
-
-/*
- * The xenheap holds page tables of the hypervisor's own (each VCPU's domheap
- * window), so we place it below 4 GiB when RAM allows: QEMU 7.2's Hyp-mode
- * table walker does not follow a table descriptor to a table above 4 GiB
- * (the image test qemu.table_above_4g shows it), although the architecture
- * allows 40-bit table addresses. map_pages_to_xen takes its tables from the
- * domheap below 4 GiB for the same reason (common/mm/pt.c). Only a machine with
- * no room below 4 GiB gets its xenheap higher.
- */
-static bool pick_xenheap(paddr_t *start, paddr_t *end)
-{
-    if (pick_xenheap_below((paddr_t)1 << 32, start, end))
-        return true;
-    return pick_xenheap_below(~(paddr_t)0, start, end);
 }
 
 static void map_frametable_run(size_t offset, paddr_t pa, size_t bytes)

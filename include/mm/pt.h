@@ -15,9 +15,8 @@
  *    Permission-only changes (modify_xen_mappings) are written in place and
  *    flushed afterwards, which the architecture allows.
  *  - Level-3 tables come from the boot allocator until the heap is up, from
- *    the domheap (below 4 GiB when there is room: QEMU 7.2's walker cannot
- *    follow a table above 4 GiB) afterwards, and are reached through
- *    map_domain_page(). A heap table that becomes empty is unlinked,
+ *    the domheap (at any address, above 4 GiB too) afterwards, and are
+ *    reached through map_domain_page(). A heap table that becomes empty is unlinked,
  *    flushed and freed, so a mapping made and destroyed leaves the heap as
  *    it was.
  *

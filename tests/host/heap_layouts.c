@@ -112,8 +112,8 @@ out:
  * page_info = 192 groups of 128 MiB = 24 GiB, so RAM at and above
  * 1 GiB + 24 GiB is ignored (999 GiB), with a warning, and the machine boots
  * on the rest with a 768 MiB xenheap (24 GiB / 32), placed as high as it
- * goes below 4 GiB (setup_mm.c says why). Boot touches only the frame
- * table, never the RAM it describes.
+ * goes: at the top of the RAM it keeps. Boot touches only the frame table,
+ * never the RAM it describes.
  */
 SELFTEST(heap_layout, more_ram_than_the_window)
 {
@@ -129,7 +129,7 @@ SELFTEST(heap_layout, more_ram_than_the_window)
     EXPECT_EQ(l->ignored_pages, PAGES(999 * GiB));
     EXPECT_EQ(l->frametable_bytes, 96 * MiB);
     EXPECT_EQ(l->xenheap_end - l->xenheap_start, 768 * MiB);
-    EXPECT_EQ(l->xenheap_end, 4 * GiB);
+    EXPECT_EQ(l->xenheap_end, 25 * GiB);
     EXPECT(!mfn_valid(paddr_to_mfn(25 * GiB)));
     EXPECT_EQ(l->domheap_free_pages, PAGES(24 * GiB - 768 * MiB - 96 * MiB));
     /* Resident: the frame table, nothing else of the 1023 GiB. */
@@ -214,13 +214,13 @@ SELFTEST(heap_layout, memf_bits_picks_low_memory)
         free_domheap_pages(pg[1], 4);
     if (pg[3])
         free_domheap_pages(pg[3], 9);
-    /* The xenheap follows the same rule with its own memory: 32 MiB at the top
-     * of the low bank, below 4 GiB (where setup_mm prefers it) but not below 2 GiB. */
+    /* The xenheap follows the same rule with its own memory: its 32 MiB lie
+     * at the top of RAM, in the high bank, so MEMF_bits(32) finds none of it. */
     {
-        void *x = alloc_xenheap_pages(0, MEMF_bits(32));
+        void *x = alloc_xenheap_pages(0, MEMF_bits(33));
 
-        EXPECT(x && __pa(x) >= low + 224 * MiB && __pa(x) < high);
-        EXPECT(alloc_xenheap_pages(0, MEMF_bits(31)) == NULL);
+        EXPECT(x && __pa(x) >= high + 224 * MiB && __pa(x) < high + 256 * MiB);
+        EXPECT(alloc_xenheap_pages(0, MEMF_bits(32)) == NULL);
         if (x)
             free_xenheap_pages(x, 0);
     }

@@ -17,10 +17,10 @@
  * every frame's state and of the counters.
  *
  * Machine: 192 MiB across 4 GiB (two zones), an adjacent 16 MiB bank, and
- * 4 MiB far up that takes the frame table. The xenheap is the top 32 MiB
- * below 4 GiB, so free domheap memory touches it from below at an odd
- * multiple of 32 MiB (see heap_buffer.c): that buffer page is under load the
- * whole time. (Its top edge is the 4 GiB zone boundary.)
+ * 4 MiB far up that takes the frame table. The xenheap is the highest
+ * aligned 32 MiB that fits, [4G + 96M, 4G + 128M), so free domheap memory
+ * touches it from below and from above (the 16 MiB bank): both buffer pages
+ * (see heap_buffer.c) are under load the whole time.
  */
 #include <domain/domain.h>
 #include <mm/domain_page.h>
@@ -43,8 +43,8 @@
 #define MODEL_LAST_LOW 0x109000UL
 #define MODEL_HIGH 0x300000UL           /* bank 2: [0x300000, 0x300400) */
 #define MODEL_HIGH_END 0x300400UL
-#define XEN_START 0xfe000UL             /* [4G - 32M, 4G): setup_mm prefers below 4 GiB */
-#define XEN_END 0x100000UL
+#define XEN_START 0x106000UL            /* [4G + 96M, 4G + 128M): as high as 32 MiB fits */
+#define XEN_END 0x108000UL
 #define FRAMETABLE 0x300200UL           /* 2 MiB granule at the top of bank 2 */
 
 #define NR_LOW (MODEL_LAST_LOW - MODEL_FIRST)
@@ -254,7 +254,7 @@ static bool do_alloc(uint64_t op)
     long first;
 
     if (below(100) < 15)
-        bits = 32;                     /* the part of bank 0 below 4 GiB */
+        bits = 32;                     /* the part of bank 0 below 4 GiB: domheap only */
     else if (below(100) < 2)
         bits = 30;                     /* no RAM at all */
     if (bits) {
