@@ -13,6 +13,7 @@
 #include <asm/setup.h>
 #include <asm/smp.h>
 #include <asm/sysregs.h>
+#include <asm/walk_check.h>
 #include <dt/bootinfo.h>
 #include <inttypes.h>
 #include <lib/bootargs.h>
@@ -157,6 +158,8 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     }
     use_device_tree_console(&bootinfo);
     bootinfo_print(&bootinfo);
+    if (!check_table_walk_above_4g(&bootinfo))
+        boot_fail("page tables above 4 GiB would translate wrongly on this machine");
     measure_setup_mm(&bootinfo);
     smp_boot_cpus(&bootinfo);
     vm_init();
