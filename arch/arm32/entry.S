@@ -7,6 +7,15 @@
  * frame's pc (ELR_hyp) before we return with ERET. In Hyp mode only SP, SPSR
  * and ELR are banked: LR is the interrupted code's own LR and is saved as is.
  *
+ * The exception may come at any instruction, where SP need only be 4-byte
+ * aligned (AAPCS asks for 8 only at calls). hyp_trap() is C and may assume
+ * an 8-byte aligned stack (doubleword stores, LDRD/STRD of its locals), so
+ * the vector first pads SP by 4 bytes when it is not 8-byte aligned, then
+ * builds the frame (a multiple of 8 bytes) below. The frame's sp holds the
+ * interrupted SP, which the return loads back: padding and frame go at once.
+ * The flags the TST changes are the interrupted code's only in SPSR_hyp,
+ * which ERET restores.
+ *
  * Fixups: an instruction that is allowed to fault has an entry in the
  * .fixup_table section (its address, where to continue). hyp_trap() looks the
  * faulting pc up there; this is how a self-test reads an unmapped address on
@@ -19,6 +28,9 @@
     .arm
 
 #define FRAME_WORDS 18      /* r0-r12, sp, lr, pc, cpsr, vector: see asm/traps.h */
+.if FRAME_WORDS % 2
+    .error "the exception frame must keep SP 8-byte aligned: FRAME_WORDS must be even"
+.endif
 
 .macro FIXUP insn, fixup
     .pushsection .fixup_table, "a"
@@ -29,9 +41,12 @@
 
 .macro VECTOR name, number
 \name:
+    tst     sp, #4
+    subne   sp, sp, #4                  /* 8-byte alignment for C (AAPCS) */
     sub     sp, sp, #(FRAME_WORDS * 4)
     stmia   sp, {r0-r12}
     add     r0, sp, #(FRAME_WORDS * 4)
+    addne   r0, r0, #4                  /* the padding, if any (flags still from the TST) */
     str     r0, [sp, #(13 * 4)]         /* sp before the exception */
     str     lr, [sp, #(14 * 4)]
     mrs     r0, ELR_hyp
@@ -74,7 +89,7 @@ trap_common:
     msr     spsr_cxsf, r0                /* SPSR_hyp by its plain name: the banked form is UNDEFINED from Hyp mode */
     ldr     lr, [sp, #(14 * 4)]
     ldmia   sp, {r0-r12}
-    add     sp, sp, #(FRAME_WORDS * 4)
+    ldr     sp, [sp, #(13 * 4)]         /* the interrupted SP: drops frame and padding */
     eret
 
 /*
@@ -99,6 +114,29 @@ arch_probe_write32:
     bx      lr
 2:  mvn     r0, #13
     bx      lr
+    FIXUP 1b, 2b
+
+/*
+ * int arch_probe_read32_odd_sp(const volatile void *va, uint32_t sp[2])
+ * arch_probe_read32 (the value is dropped) taken with SP 4 bytes off 8-byte
+ * alignment, as it may be anywhere inside a function: a test of the vectors'
+ * realignment. sp[0] is SP at the access, sp[1] SP after the exception
+ * returned: they must be equal.
+ */
+    .global arch_probe_read32_odd_sp
+arch_probe_read32_odd_sp:
+    push    {r4, lr}                    /* SP stays 8-byte aligned: two words */
+    sub     sp, sp, #4                  /* now it is not */
+    mov     r4, sp
+    str     r4, [r1]
+1:  ldr     r2, [r0]
+    mov     r0, #0
+    b       3f
+2:  mvn     r0, #13
+3:  mov     r4, sp
+    str     r4, [r1, #4]
+    add     sp, sp, #4
+    pop     {r4, pc}
     FIXUP 1b, 2b
 
 /*

@@ -108,6 +108,8 @@ static void record(const struct cpu_regs *regs, uint32_t hsr)
     last_fault.hifar = READ_CP32(HIFAR);
     last_fault.pc = regs->pc;
     last_fault.vector = regs->vector;
+    last_fault.frame = (uint32_t)(uintptr_t)regs;
+    last_fault.sp = regs->sp;
     last_fault.count++;
 }
 

@@ -149,6 +149,32 @@ SELFTEST(mmu, table_above_4g)
     EXPECT_EQ(got, table);
 }
 
+/*
+ * An exception can come where SP is only 4-byte aligned; the vector must
+ * realign it to 8 bytes before calling C (AAPCS) and give the interrupted
+ * code its SP back unchanged.
+ */
+SELFTEST(mmu, exception_entry_realigns_the_stack)
+{
+    uint32_t sp[2] = { 0, 0 };
+    unsigned int before = last_fault.count;
+
+    EXPECT_EQ(arch_probe_read32_odd_sp((const void *)0x100, sp), -14);
+    EXPECT_EQ(last_fault.count, before + 1);
+    EXPECT_EQ(sp[0] & 7, 4);                   /* the probe did misalign it */
+    EXPECT_EQ(last_fault.sp, sp[0]);           /* the frame holds the interrupted SP */
+    EXPECT_EQ(last_fault.frame & 7, 0);        /* C ran on an 8-byte aligned stack */
+    EXPECT(last_fault.frame < sp[0]);
+    EXPECT_EQ(sp[1], sp[0]);                   /* and got its SP back */
+
+    /* An aligned SP is used as it is: the frame sits right below it. */
+    before = last_fault.count;
+    EXPECT_EQ(arch_probe_read32((const void *)0x100, &sp[0]), -14);
+    EXPECT_EQ(last_fault.count, before + 1);
+    EXPECT_EQ(last_fault.sp & 7, 0);
+    EXPECT_EQ(last_fault.frame, last_fault.sp - (uint32_t)sizeof(struct cpu_regs));
+}
+
 /* Run only by name: the runner checks the report and the failure exit. */
 SELFTEST_MANUAL(crash, unmapped_read)
 {

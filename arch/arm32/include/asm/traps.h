@@ -23,6 +23,8 @@ struct fault_record {
     uint32_t hifar;
     uint32_t pc;
     uint32_t vector;
+    uint32_t frame;       /* where the vector put its struct cpu_regs: SP at hyp_trap() */
+    uint32_t sp;          /* the interrupted SP, as the frame holds it */
     unsigned int count;   /* faults fixed up so far */
 };
 extern struct fault_record last_fault;
@@ -30,6 +32,8 @@ extern struct fault_record last_fault;
 int arch_probe_read32(const volatile void *va, uint32_t *value);
 int arch_probe_write32(volatile void *va, uint32_t value);
 int arch_probe_exec(void (*fn)(void));
+/* arch_probe_read32 with SP misaligned by 4; sp[0], sp[1]: SP at the access and after. */
+int arch_probe_read32_odd_sp(const volatile void *va, uint32_t sp[2]);
 
 int arch_semihost_exit(const uint32_t block[2]);
 uint32_t arch_smc(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3);
