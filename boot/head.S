@@ -4,7 +4,8 @@
  *
  *  1. Check that the CPU is in Hyp mode; if not, say which QEMU option is
  *     missing and stop.
- *  2. Zero BSS (which holds the boot page tables and the boot stack).
+ *  2. Set ACTLR.SMP where allowed; zero BSS (which holds the boot page
+ *     tables and the boot stack).
  *  3. Build the boot page tables: the image at its link address with
  *     per-section permissions (text RX, rodata R, data/bss RW+XN), the early
  *     UART in the fixmap, and a temporary 1 GiB identity mapping of the load
@@ -31,6 +32,7 @@
  *   r9   physical address of _start (the load address)
  *   r10  physical offset: PA - VA of the image
  */
+#include <asm/actlr.h>
 #include <asm/layout.h>
 #include <asm/lpae.h>
 
@@ -51,6 +53,7 @@ _entry:
     and     r0, r0, #MODE_MASK
     cmp     r0, #MODE_HYP
     bne     not_hyp
+    bl      cpu_join_smp                /* before any cache maintenance, caches or MMU */
 
     adr     r9, _entry
     ldr     r0, =_entry
@@ -110,6 +113,7 @@ secondary_entry:
     and     r0, r0, #MODE_MASK
     cmp     r0, #MODE_HYP
     bne     early_halt                  /* the boot CPU was in Hyp: this cannot happen */
+    bl      cpu_join_smp                /* before its caches and MMU go on */
     adrl    r9, _entry
     ldr     r0, =_entry
     sub     r10, r9, r0
@@ -216,6 +220,42 @@ create_boot_tables:
     cmp     r0, r2
     blo     3b
     dsb     sy
+    bx      lr
+
+/*
+ * ACTLR.SMP (bit 6 on a Cortex-A15) makes this CPU take part in coherency:
+ * its data cache and TLB receive the other CPUs' maintenance broadcasts and
+ * coherent requests, and its exclusives use the global monitor. The TRM
+ * asks for it before the caches and MMU are enabled and before any cache or
+ * TLB maintenance. Non-secure code, Hyp mode included, may write only that
+ * bit, and only when the Secure firmware allows it (NSACR.NS_SMP, bit 18);
+ * otherwise ACTLR is read-only and a write may be UNDEFINED, so we leave it
+ * alone. A CPU without the Security Extensions (ID_PFR1.Security = 0: QEMU
+ * without secure=on, which then has no NSACR either) has no Secure state
+ * to restrict ACTLR. start_hyp()/start_secondary() warn if it still reads
+ * 0 (QEMU always reads 0 and ignores writes). Other CPUs' ACTLR bits mean
+ * other things: only a Cortex-A15 is touched. Clobbers r0, r1.
+ */
+cpu_join_smp:
+    mrc     p15, 0, r0, c0, c0, 0       /* MIDR */
+    ldr     r1, =MIDR_PART_MASK
+    and     r0, r0, r1
+    ldr     r1, =MIDR_CORTEX_A15
+    cmp     r0, r1
+    bxne    lr
+    mrc     p15, 0, r0, c0, c1, 1       /* ID_PFR1 */
+    tst     r0, #ID_PFR1_SECURITY
+    beq     1f                          /* no Security Extensions, no NSACR */
+    mrc     p15, 0, r0, c1, c1, 2       /* NSACR (read-only from Hyp mode) */
+    tst     r0, #NSACR_NS_SMP
+    bxeq    lr
+1:  mrc     p15, 0, r0, c1, c0, 1       /* ACTLR */
+    tst     r0, #ACTLR_A15_SMP
+    bxne    lr
+    orr     r0, r0, #ACTLR_A15_SMP
+actlr_write:                            /* tests/gdb-check.gdb stops here */
+    mcr     p15, 0, r0, c1, c0, 1
+    isb
     bx      lr
 
 /* Clobbers r0, r1. Expects r4 = PA of the root table. */

@@ -149,6 +149,7 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
            (unsigned long long)image_phys_start(), (unsigned long long)image_phys_end(),
            (unsigned long)(uintptr_t)_start);
     check_cpu();
+    smp_check_coherency(0);
 
     fdt = map_device_tree(dtb_pa, &avail);
     if (bootinfo_parse(fdt, avail, dtb_pa, image_phys_start(), image_phys_end(), &bootinfo,

@@ -13,6 +13,7 @@
  * with its index as context id, and waits for it to say it is online.
  */
 #include <arch/machine.h>
+#include <asm/actlr.h>
 #include <asm/cache.h>
 #include <asm/layout.h>
 #include <asm/setup.h>
@@ -68,6 +69,37 @@ unsigned int arch_cpu_id(void)
     struct pcpu *c = this_pcpu();
 
     return c ? c->id : 0;
+}
+
+static bool coherency_warned[NR_CPUS];
+
+void smp_check_coherency(unsigned int cpu)
+{
+    uint32_t actlr;
+    char why[64];
+
+    if ((READ_CP32(MIDR) & MIDR_PART_MASK) != MIDR_CORTEX_A15)
+        return;
+    actlr = READ_CP32(ACTLR);
+    if (actlr & ACTLR_A15_SMP)
+        return;
+    /* Why the boot stub could not set it (boot/head.S, cpu_join_smp). */
+    if (!(READ_CP32(ID_PFR1) & ID_PFR1_SECURITY))
+        fmt_snprintf(why, sizeof(why), "no Security Extensions: written, not kept");
+    else if (!(READ_CP32(NSACR) & NSACR_NS_SMP))
+        fmt_snprintf(why, sizeof(why), "NSACR.NS_SMP is 0: only Secure firmware may set it");
+    else
+        fmt_snprintf(why, sizeof(why), "NSACR.NS_SMP is 1: written, not kept");
+    printk("cpu %u: warning: ACTLR.SMP reads 0 on this Cortex-A15 (ACTLR 0x%08" PRIx32 "; %s): "
+           "the CPU is outside the coherency domain, so its caches, TLB maintenance broadcasts "
+           "and exclusives are not coherent with the other CPUs (QEMU always reads 0 and "
+           "models no caches: harmless there)\n", cpu, actlr, why);
+    coherency_warned[cpu] = true;
+}
+
+bool smp_coherency_warned(unsigned int cpu)
+{
+    return cpu < NR_CPUS && coherency_warned[cpu];
 }
 
 void smp_init_boot_cpu(void)
@@ -160,6 +192,7 @@ void start_secondary(unsigned int cpu)
 
     WRITE_CP32((uintptr_t)c, HTPIDR);
     isb();
+    smp_check_coherency(cpu);
     vcpu_switch_to(c->idle);
     printk("smp: cpu %u (MPIDR 0x%" PRIx32 ") online, root table at pa 0x%" PRIx32 "\n", cpu,
            c->mpidr, smp_root_pa[cpu]);

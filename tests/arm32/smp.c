@@ -3,9 +3,11 @@
  * tree lists is online on its own root table, spinlocks exclude under real
  * contention, and console lines from different CPUs never interleave.
  */
+#include <asm/actlr.h>
 #include <asm/setup.h>
 #include <asm/smp.h>
 #include <dt/bootinfo.h>
+#include <inttypes.h>
 #include <lib/lib.h>
 #include <lib/spinlock.h>
 #include <test/selftest.h>
@@ -39,6 +41,34 @@ SELFTEST(smp, each_cpu_has_its_own_root_table)
         for (unsigned int j = 0; j < i; j++)
             if (pcpu[j].online)
                 EXPECT_NE(seen_httbr[i], seen_httbr[j]);
+    }
+}
+
+static uint32_t seen_actlr[NR_CPUS];
+static uint32_t seen_midr[NR_CPUS];
+
+static void read_actlr(unsigned int cpu, void *arg)
+{
+    (void)arg;
+    seen_actlr[cpu] = READ_CP32(ACTLR);
+    seen_midr[cpu] = READ_CP32(MIDR);
+}
+
+/*
+ * Every Cortex-A15 is in the coherency domain (ACTLR.SMP, which the boot
+ * stub sets where NSACR allows), or the boot warned, naming that CPU. QEMU
+ * reads 0 and ignores the write, so there each CPU must have been warned of.
+ */
+SELFTEST(smp, actlr_smp_set_or_warned)
+{
+    smp_call_all(read_actlr, NULL);
+    for (unsigned int i = 0; i < NR_CPUS; i++) {
+        if (!pcpu[i].online || (seen_midr[i] & MIDR_PART_MASK) != MIDR_CORTEX_A15)
+            continue;
+        if (seen_actlr[i] & ACTLR_A15_SMP)
+            continue;
+        selftest_diag("cpu %u: ACTLR 0x%08" PRIx32 ", SMP clear", i, seen_actlr[i]);
+        EXPECT(smp_coherency_warned(i));
     }
 }
 

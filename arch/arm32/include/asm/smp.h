@@ -48,6 +48,15 @@ static inline unsigned int smp_processor_id(void)
 }
 
 void smp_init_boot_cpu(void);
+
+/*
+ * Warns, naming the CPU, when ACTLR.SMP reads 0 on a Cortex-A15 (the boot
+ * stub sets it where NSACR allows): that CPU is outside the coherency
+ * domain. QEMU always reads 0: a warning, not a failure. Runs on `cpu`.
+ */
+void smp_check_coherency(unsigned int cpu);
+/* Whether smp_check_coherency() warned about that CPU. */
+bool smp_coherency_warned(unsigned int cpu);
 void smp_boot_cpus(const struct bootinfo *bi);
 
 /* Runs fn(cpu, arg) on every online CPU, this one included, and waits for all. */

@@ -23,6 +23,9 @@
 #define MPIDR       CP32(0, c0, c0, 5)
 #define ID_MMFR0    CP32(0, c0, c1, 4)
 #define ID_MMFR3    CP32(0, c0, c1, 7)
+#define ID_PFR1     CP32(0, c0, c1, 1)
+#define ACTLR       CP32(0, c1, c0, 1)    /* IMPLEMENTATION DEFINED; SMP is bit 6 on a Cortex-A15 */
+#define NSACR       CP32(0, c1, c1, 2)    /* read-only outside Secure state */
 #define CTR         CP32(0, c0, c0, 1)
 #define HSCTLR      CP32(4, c1, c0, 0)
 #define HCR         CP32(4, c1, c1, 0)
