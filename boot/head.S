@@ -4,8 +4,8 @@
  *
  *  1. Check that the CPU is in Hyp mode; if not, say which QEMU option is
  *     missing and stop.
- *  2. Set ACTLR.SMP where allowed; zero BSS (which holds the boot page
- *     tables and the boot stack).
+ *  2. Set ACTLR.SMP where allowed; invalidate the data cache over all of BSS,
+ *     then zero it (it holds the boot page tables and the boot stack).
  *  3. Build the boot page tables: the image at its link address with
  *     per-section permissions (text RX, rodata R, data/bss RW+XN), the early
  *     UART in the fixmap, and a temporary 1 GiB identity mapping of the load
@@ -59,11 +59,23 @@ _entry:
     ldr     r0, =_entry
     sub     r10, r9, r0
 
-    /* Zero BSS, at its physical address. */
+    /*
+     * Zero BSS, at its physical address, with the data cache off: the stores
+     * go straight to memory. A line of BSS that a previous owner of this
+     * memory left dirty in the cache could be evicted over them at any time,
+     * and a clean stale one would be read instead of them once the caches
+     * are on. So first invalidate every line of BSS (boot tables, boot
+     * stack, per-CPU data, root tables, locks); with the caches off nothing
+     * allocates new ones until the MMU is on.
+     */
     ldr     r0, =__bss_start
     ldr     r1, =__bss_end
     add     r0, r0, r10
     add     r1, r1, r10
+    bl      invalidate_dcache_range
+bss_invalidated:                        /* tests/gdb-check.gdb stops here */
+    ldr     r0, =__bss_start
+    add     r0, r0, r10
     mov     r2, #0
     mov     r3, #0
 1:  cmp     r0, r1
@@ -204,21 +216,32 @@ create_boot_tables:
     strd    r0, r1, [r3]
 
     /*
-     * The tables were written with the data cache off, straight to memory.
-     * The walker will read them through the cache (HTCR says write-back), so
-     * discard any stale lines a previous owner of this memory left behind.
+     * The tables were written with the data cache off, straight to memory,
+     * after their lines were invalidated with the rest of BSS: the walker,
+     * which reads through the cache (HTCR says write-back), finds no stale
+     * line once the MMU is on.
      */
     dsb     sy
-    mrc     p15, 0, r0, c0, c0, 1       /* CTR: DminLine = log2(words) of the smallest line */
-    ubfx    r0, r0, #16, #4
-    mov     r1, #4
-    lsl     r1, r1, r0                  /* line size in bytes */
-    mov     r0, r4
-    add     r2, r4, #(4 * 4096)         /* root, second, two thirds: contiguous */
-3:  mcr     p15, 0, r0, c7, c6, 1       /* DCIMVAC */
-    add     r0, r0, r1
-    cmp     r0, r2
-    blo     3b
+    bx      lr
+
+/*
+ * Invalidates the data cache lines holding [r0, r1) to the point of
+ * coherency, by address (physical: the MMU is off), without writing them
+ * back. Only for memory whose cached contents do not matter. On return r0
+ * is where it stopped (>= r1). Clobbers r0, r2, r3.
+ */
+invalidate_dcache_range:
+    mrc     p15, 0, r2, c0, c0, 1       /* CTR: DminLine = log2(words) of the smallest line */
+    ubfx    r2, r2, #16, #4
+    mov     r3, #4
+    lsl     r2, r3, r2                  /* line size in bytes */
+    sub     r3, r2, #1
+    bic     r0, r0, r3                  /* from the line holding the first byte */
+    dsb     sy
+1:  mcr     p15, 0, r0, c7, c6, 1       /* DCIMVAC */
+    add     r0, r0, r2
+    cmp     r0, r1
+    blo     1b
     dsb     sy
     bx      lr
 
@@ -380,8 +403,7 @@ msg_too_low:
     .ltorg
 
 /* ------------------------------------------------------------------------
- * Boot page tables and stack. The four tables are contiguous so one loop
- * can invalidate their cache lines.
+ * Boot page tables and stack.
  */
     .section .bss.page_aligned, "aw", %nobits
     .align  12

@@ -1,12 +1,24 @@
 # Driven by tests/gdb-check.sh through tools/debug.sh.
 # 1. Halted at reset: the PC is the physical entry, and gdb names it.
 info symbol $pc
-# 2. A rule only the manual can check, seen where QEMU cannot show its
-#    effect: ACTLR.SMP is written before the caches and MMU are on.
+# 2. Rules only the manual can check, seen where QEMU cannot show their
+#    effect: ACTLR.SMP is written before the caches and MMU are on (and
+#    before any cache maintenance), then all of BSS is invalidated, with the
+#    caches and MMU still off, before anything is written to it.
 break actlr_write
+break invalidate_dcache_range
+break bss_invalidated
 continue
 info symbol $pc
 printf "actlr-smp-written %d with-mmu-and-caches-off %d\n", ($r0 & 0x40) != 0, ($SCTLR_EL2 & 5) == 0
+continue
+info symbol $pc
+set $bss_pa = (unsigned int)&__bss_start + 0x40000000
+set $bss_end_pa = (unsigned int)&__bss_end + 0x40000000
+printf "bss-invalidate-range-is-bss %d with-mmu-and-caches-off %d\n", $r0 == $bss_pa && $r1 == $bss_end_pa, ($SCTLR_EL2 & 5) == 0
+continue
+info symbol $pc
+printf "bss-invalidated-to-its-end %d\n", $r0 >= $bss_end_pa
 delete
 # 3. A breakpoint in the boot stub, by name, before the MMU is on.
 break create_boot_tables
