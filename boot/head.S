@@ -18,9 +18,9 @@
  * shared first GiB plus the identity GiB), each CPU's own root table and
  * stack, and cleaned them to the point of coherency, because a CPU with its
  * MMU off does not look in the other CPUs' caches. The secondary turns its
- * MMU on with the trampoline, jumps to the link address, moves to its own
- * root table (flushing its TLB, since the identity entries are not there)
- * and calls start_secondary().
+ * MMU on with the trampoline, jumps to the link address, removes the
+ * identity entry from the trampoline and flushes its TLB (break), moves to
+ * its own root table (make) and calls start_secondary().
  *
  * Until the jump, the code runs at an address other than the one it was
  * linked at, so it only uses PC-relative addressing or adds the physical
@@ -137,12 +137,32 @@ secondary_entry:
     bx      r0
 
 secondary_virt:
+    /*
+     * Break: the trampoline's identity GiB and this CPU's own root map that
+     * GiB differently, and this CPU's TLB may hold identity entries; two
+     * translations of one VA must never meet in a TLB. Remove the identity
+     * entry from the trampoline (this CPU alone uses it now; the boot CPU
+     * writes it again for the next one), make the store visible to the
+     * walker, invalidate the TLB and wait for it, as the boot CPU does in
+     * virt_entry. Then the two roots agree wherever both map something.
+     */
+    sub     r0, r4, r10                 /* the trampoline root, by VA */
+    lsr     r1, r9, #LPAE_L1_SHIFT
+    add     r0, r0, r1, lsl #3
+    mov     r2, #0
+    mov     r3, #0
+    strd    r2, r3, [r0]
+    dsb     ishst
+    mcr     p15, 4, r0, c8, c3, 0       /* TLBIALLHIS */
+    dsb     ish
+    isb
+    /* Make: this CPU's own root table. */
     ldr     r0, =smp_root_pa
     ldr     r0, [r0, r7, lsl #2]
     mov     r1, #0
-    mcrr    p15, 4, r0, r1, c2          /* HTTBR: this CPU's own root table */
+    mcrr    p15, 4, r0, r1, c2          /* HTTBR */
     isb
-    mcr     p15, 4, r0, c8, c7, 0       /* TLBIALLH: forget the trampoline's entries */
+    mcr     p15, 4, r0, c8, c7, 0       /* TLBIALLH: walk entries cached through the trampoline */
     dsb     nsh
     isb
     ldr     r0, =smp_stack_top

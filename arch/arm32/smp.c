@@ -11,6 +11,14 @@
  * root, cleans them to the point of coherency (the new CPU reads them with
  * its caches off), then asks PSCI CPU_ON to start the CPU at secondary_entry
  * with its index as context id, and waits for it to say it is online.
+ *
+ * The trampoline maps the shared first GiB and the identity GiB of the
+ * image, which the new CPU needs to turn its MMU on. Its own root maps that
+ * GiB differently (the xenheap, at load 0x40200000), so moving from one root
+ * to the other is break-before-make (boot/head.S, secondary_virt): the new
+ * CPU removes the identity entry from the trampoline, invalidates its TLB,
+ * and only then installs its own root. CPUs start one at a time, and the
+ * boot CPU writes the identity entry again before each CPU_ON.
  */
 #include <arch/machine.h>
 #include <asm/actlr.h>
@@ -102,6 +110,20 @@ bool smp_coherency_warned(unsigned int cpu)
     return cpu < NR_CPUS && coherency_warned[cpu];
 }
 
+const lpae_t *smp_trampoline(void)
+{
+    return trampoline_root;
+}
+
+/* The trampoline for the next CPU_ON; no CPU uses it meanwhile. */
+static void arm_trampoline(paddr_t load)
+{
+    write_pte(&trampoline_root[0], read_pte(&boot_root[0]));
+    write_pte(&trampoline_root[load >> LPAE_L1_SHIFT],
+              (load & ~(paddr_t)(GB(1UL) - 1)) | LPAE_BLOCK | LPAE_LO_NORMAL | LPAE_AP_RO);
+    clean_dcache_to_poc(trampoline_root, sizeof(trampoline_root));
+}
+
 void smp_init_boot_cpu(void)
 {
     pcpu[0].id = 0;
@@ -131,12 +153,7 @@ void smp_boot_cpus(const struct bootinfo *bi)
     uint32_t freq = READ_CP32(CNTFRQ);
     paddr_t load = image_phys_start();
 
-    /* The trampoline: the shared first GiB, and the identity GiB of the image. */
-    trampoline_root[0] = boot_root[0];
-    trampoline_root[load >> LPAE_L1_SHIFT] = (load & ~(paddr_t)(GB(1UL) - 1)) | LPAE_BLOCK |
-                                             LPAE_LO_NORMAL | LPAE_AP_RO;
     smp_trampoline_root_pa = (uint32_t)image_virt_to_phys(trampoline_root);
-    clean_dcache_to_poc(trampoline_root, sizeof(trampoline_root));
     clean_dcache_to_poc(&smp_trampoline_root_pa, sizeof(smp_trampoline_root_pa));
 
     /* From here on map_domain_page works on this CPU. */
@@ -158,6 +175,7 @@ void smp_boot_cpus(const struct bootinfo *bi)
         smp_stack_top[i] = (uint32_t)(uintptr_t)&cpu_stack[i][CPU_STACK_SIZE];
         clean_dcache_to_poc(cpu_root[i], sizeof(cpu_root[i]));
         clean_dcache_to_poc(c, sizeof(*c));
+        arm_trampoline(load);
 
         rc = (int32_t)arch_smc(PSCI_CPU_ON, c->mpidr,
                                (uint32_t)image_virt_to_phys(secondary_entry), i);

@@ -50,6 +50,13 @@ static inline unsigned int smp_processor_id(void)
 void smp_init_boot_cpu(void);
 
 /*
+ * The root table secondary CPUs turn their MMU on with. Each removes its
+ * identity entry before moving to its own root; after the bring-up it is
+ * left as the last CPU left it.
+ */
+const lpae_t *smp_trampoline(void);
+
+/*
  * Warns, naming the CPU, when ACTLR.SMP reads 0 on a Cortex-A15 (the boot
  * stub sets it where NSACR allows): that CPU is outside the coherency
  * domain. QEMU always reads 0: a warning, not a failure. Runs on `cpu`.
