@@ -54,7 +54,7 @@ int arch_vcpu_init(struct vcpu *v)
     return 0;
 }
 
-static bool installed_anywhere(const struct vcpu *v, unsigned int *cpu)
+bool arch_vcpu_installed(const struct vcpu *v, unsigned int *cpu)
 {
     for (unsigned int i = 0; i < NR_CPUS; i++)
         if (pcpu[i].online && pcpu[i].current == v) {
@@ -68,8 +68,9 @@ void arch_vcpu_destroy(struct vcpu *v)
 {
     unsigned int cpu;
 
-    if (installed_anywhere(v, &cpu))
-        panic("vcpu_destroy: the VCPU is still installed on cpu %u", cpu);
+    /* vcpu_destroy() checked this before clearing anything; tables in use stay. */
+    if (arch_vcpu_installed(v, &cpu))
+        panic("arch_vcpu_destroy: the VCPU is still installed on cpu %u", cpu);
     free_xenheap_pages(v->arch.third, 1);
     free_xenheap_pages(v->arch.second, 0);
     v->arch.third = v->arch.second = NULL;
@@ -112,7 +113,7 @@ void vcpu_switch_to(struct vcpu *v)
 
     if (c->current == v)
         return;
-    if (installed_anywhere(v, &cpu))
+    if (arch_vcpu_installed(v, &cpu))
         panic("vcpu_switch_to: the VCPU is already installed on cpu %u; switch that CPU "
               "away first", cpu);
     /* Break: no entry, and nothing of the old window left in this CPU's TLB. */

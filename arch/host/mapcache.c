@@ -36,6 +36,9 @@ static struct {
     unsigned long flushes;
     bool fail_next_init;
     struct vcpu *current;
+    /* A VCPU a test says is installed on another CPU (the host has one). */
+    const struct vcpu *elsewhere;
+    unsigned int elsewhere_cpu;
 } fake;
 
 static void log_event(enum host_mapcache_op op, const struct vcpu *v, unsigned int slot,
@@ -78,10 +81,11 @@ void arch_vcpu_destroy(struct vcpu *v)
         if (v->arch.third[i] & FAKE_VALID)
             panic("arch_vcpu_destroy: %s: slot %u still maps mfn 0x%lx",
                   vcpu_name(v, name, sizeof(name)), i, mfn_x(fake_entry_mfn(v->arch.third[i])));
+    if (fake.current == v || fake.elsewhere == v)
+        panic("arch_vcpu_destroy: %s is still installed on cpu %u",
+              vcpu_name(v, name, sizeof(name)), fake.current == v ? 0 : fake.elsewhere_cpu);
     free(v->arch.third);
     v->arch.third = NULL;
-    if (fake.current == v)
-        fake.current = NULL;
 }
 
 void arch_mapcache_set(struct vcpu *v, unsigned int slot, mfn_t mfn)
@@ -166,4 +170,23 @@ struct vcpu *current_vcpu(void)
 void vcpu_switch_to(struct vcpu *v)
 {
     fake.current = v;
+}
+
+bool arch_vcpu_installed(const struct vcpu *v, unsigned int *cpu)
+{
+    if (v == fake.current) {
+        *cpu = 0;
+        return true;
+    }
+    if (v == fake.elsewhere) {
+        *cpu = fake.elsewhere_cpu;
+        return true;
+    }
+    return false;
+}
+
+void host_vcpu_pretend_installed(const struct vcpu *v, unsigned int cpu)
+{
+    fake.elsewhere = v;
+    fake.elsewhere_cpu = cpu;
 }

@@ -4,6 +4,7 @@
  * insists that every map_domain_page() it made was undone, because a
  * mapping left behind would outlive the tables it is written in.
  */
+#include <arch/machine.h>
 #include <domain/domain.h>
 #include <domain/vcpu.h>
 #include <lib/lib.h>
@@ -34,9 +35,20 @@ int vcpu_init(struct vcpu *v, unsigned int vcpu_id, struct domain *d)
 void vcpu_destroy(struct vcpu *v)
 {
     struct mapcache *mc = &v->mapcache;
+    char name[24];
+    unsigned int cpu;
 
+    /*
+     * First, before anything is cleared: the clearing below invalidates
+     * only this CPU's TLB, and the tables are freed after it. A VCPU still
+     * installed somewhere would keep using them (on another CPU, with stale
+     * translations of the cleared slots; on this one, freed tables).
+     */
+    if (arch_vcpu_installed(v, &cpu))
+        panic("vcpu_destroy: %s is still installed on cpu %u%s; switch that CPU to another "
+              "VCPU first", vcpu_name(v, name, sizeof(name)), cpu,
+              cpu == arch_cpu_id() ? " (this CPU)" : "");
     if (mc->nr_in_use) {
-        char name[24];
         unsigned int i = 0;
 
         while (mc->slot[i].count == 0)

@@ -47,6 +47,7 @@
  * A mapcache belongs to one VCPU, which runs on one CPU at a time and is
  * never reentered (no map_domain_page from interrupt handlers): no lock.
  */
+#include <arch/machine.h>
 #include <domain/domain.h>
 #include <domain/vcpu.h>
 #include <lib/lib.h>
@@ -340,10 +341,31 @@ mfn_t mapcache_va_to_mfn(const struct mapcache *mc, vaddr_t va)
     return mc->slot[mapcache_va_slot(va)].mfn;
 }
 
+/*
+ * Clearing a slot invalidates only this CPU's TLB (arch_mapcache_clear), which
+ * is enough when the VCPU runs here or nowhere: a switch away flushes the
+ * whole window. On another CPU, that CPU's TLB would keep the cleared
+ * translations, and the mapcache, which has no lock, belongs to the code
+ * running there. So anything that changes the mapcache of a VCPU it does not
+ * run as first makes sure no other CPU runs it.
+ */
+static void check_not_installed_elsewhere(const struct mapcache *mc, const char *caller)
+{
+    const struct vcpu *v = mapcache_to_const_vcpu(mc);
+    unsigned int cpu;
+    char name[24];
+
+    if (arch_vcpu_installed(v, &cpu) && cpu != arch_cpu_id())
+        panic("%s: %s is installed on cpu %u, not this one (cpu %u): only that CPU may change "
+              "its mapcache, and this CPU's TLB invalidation would not reach it",
+              caller, vcpu_name(v, name, sizeof(name)), cpu, arch_cpu_id());
+}
+
 void mapcache_flush_cached(struct mapcache *mc)
 {
     struct vcpu *v = mapcache_to_vcpu(mc);
 
+    check_not_installed_elsewhere(mc, "mapcache_flush_cached");
     while (mc->lru_head != MAPCACHE_NONE) {
         unsigned int i = mc->lru_head;
 
@@ -358,6 +380,7 @@ void mapcache_flush_cached(struct mapcache *mc)
 
 void mapcache_set_strict(struct mapcache *mc, bool strict)
 {
+    check_not_installed_elsewhere(mc, "mapcache_set_strict");
     if (strict)
         mapcache_flush_cached(mc);
     mc->strict = strict;

@@ -61,5 +61,13 @@ void arch_mapcache_set(struct vcpu *v, unsigned int slot, mfn_t mfn);
  */
 void arch_mapcache_clear(struct vcpu *v, unsigned int slot);
 
+/*
+ * Whether v's window is installed on a CPU (that CPU's root table points at
+ * v's tables), and if so which one, in *cpu (arch_cpu_id() numbering).
+ * arch_mapcache_clear() only reaches the calling CPU's TLB, so common code
+ * asks this before clearing anything of a VCPU it does not run as.
+ */
+bool arch_vcpu_installed(const struct vcpu *v, unsigned int *cpu);
+
 
 #endif

@@ -35,8 +35,10 @@ struct vcpu {
 int vcpu_init(struct vcpu *v, unsigned int vcpu_id, struct domain *d);
 
 /*
- * Drops v's cached mappings and frees its tables. Panics, naming v and the
- * first mapping still in use, if any map_domain_page() was not undone.
+ * Drops v's cached mappings and frees its tables. Panics before changing
+ * anything if v is still installed on a CPU (this one or another, named),
+ * or, naming v and the first mapping still in use, if any map_domain_page()
+ * was not undone.
  */
 void vcpu_destroy(struct vcpu *v);
 

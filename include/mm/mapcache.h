@@ -119,10 +119,17 @@ mfn_t mapcache_va_to_mfn(const struct mapcache *mc, vaddr_t va);
 /* The slot that maps mfn (in use or cached), or MAPCACHE_NONE. */
 unsigned int mapcache_lookup(const struct mapcache *mc, mfn_t mfn);
 
-/* Invalidates every cached slot (count 0) and puts it on the free list. */
+/*
+ * Invalidates every cached slot (count 0) and puts it on the free list.
+ * Panics, naming the CPU, if mc's VCPU is installed on a CPU other than
+ * this one: the invalidation is local (see arch_mapcache_clear).
+ */
 void mapcache_flush_cached(struct mapcache *mc);
 
-/* Changes the policy; going strict first drops what is cached. */
+/*
+ * Changes the policy; going strict first drops what is cached. The same
+ * check as mapcache_flush_cached, whichever way the policy goes.
+ */
 void mapcache_set_strict(struct mapcache *mc, bool strict);
 
 /* The length of the longest hash chain (expected: a few). */

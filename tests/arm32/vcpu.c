@@ -6,6 +6,8 @@
  *  - two VCPUs on one CPU see their own frame at the same address;
  *  - a VCPU that moves to another CPU takes its mappings with it;
  *  - what one CPU maps is not reachable from another;
+ *  - a VCPU another CPU runs cannot be destroyed or have its slots cleared
+ *    from here (the clearing's TLB invalidation is local);
  *  - an initrd_load-style copy into domheap frames above 4 GiB, a page at
  *    a time through map_domain_page;
  *  - every CPU at once allocating, mapping, writing, checking, unmapping
@@ -131,6 +133,50 @@ SELFTEST(vcpu, a_vcpu_moved_to_another_cpu_keeps_its_mappings)
     vcpu_switch_to(idle);               /* leave this CPU... */
     smp_call_on(cpu, read_as_vcpu, &m); /* ...and run on the other one */
     EXPECT(m.seen);
+    vcpu_destroy(&vcpu_a);
+out:
+    if (pg)
+        free_domheap_pages(pg, 0);
+}
+
+static void install_there(unsigned int cpu, void *arg)
+{
+    (void)cpu;
+    vcpu_switch_to(arg ? arg : this_pcpu()->idle);
+}
+
+/*
+ * A VCPU that another CPU runs: this CPU must not clear its slots (its local
+ * TLBIMVAH would leave the other CPU's TLB stale) nor free its tables. Both
+ * are refused before anything changes; the cached slot still maps its frame.
+ */
+SELFTEST(vcpu, no_clearing_of_a_vcpu_installed_on_another_cpu)
+{
+    unsigned int cpu = other_cpu();
+    struct page_info *pg;
+    lpae_t slot_entry;
+    uint32_t *va;
+
+    if (cpu == NR_CPUS) {
+        selftest_skip("needs a second CPU (boot with SMP=2 or more)");
+        return;
+    }
+    pg = alloc_filled(0xc0de0000);
+    if (!EXPECT(pg) || !EXPECT_EQ(vcpu_init(&vcpu_a, 1, NULL), 0))
+        goto out;
+    mapcache_set_strict(&vcpu_a.mapcache, false);   /* installed nowhere: allowed */
+    va = (uint32_t *)mapcache_map(&vcpu_a.mapcache, page_to_mfn(pg));
+    mapcache_unmap(&vcpu_a.mapcache, (vaddr_t)va);  /* cached: the entry stays */
+    slot_entry = read_pte(&vcpu_a.arch.third[mapcache_va_slot((vaddr_t)va)]);
+    EXPECT(pte_valid(slot_entry));
+
+    smp_call_on(cpu, install_there, &vcpu_a);
+    EXPECT_PANIC("vcpu_destroy: idle-v1 is still installed on cpu", vcpu_destroy(&vcpu_a));
+    EXPECT_PANIC("mapcache_set_strict: idle-v1 is installed on cpu",
+                 mapcache_set_strict(&vcpu_a.mapcache, true));
+    EXPECT_EQ(read_pte(&vcpu_a.arch.third[mapcache_va_slot((vaddr_t)va)]), slot_entry);
+    EXPECT_EQ(vcpu_a.mapcache.nr_cached, 1);
+    smp_call_on(cpu, install_there, NULL);          /* back to its idle VCPU */
     vcpu_destroy(&vcpu_a);
 out:
     if (pg)

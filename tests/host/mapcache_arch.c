@@ -225,6 +225,47 @@ SELFTEST(mapcache_arch, fake_catches_break_before_make_violation)
     finish(1);
 }
 
+/*
+ * Clearing a slot flushes only this CPU's TLB, so nothing may clear the
+ * slots of a VCPU that runs on another CPU: vcpu_destroy and
+ * mapcache_set_strict refuse before writing anything, and vcpu_destroy
+ * refuses a VCPU installed here too (its tables are about to be freed).
+ */
+SELFTEST(mapcache_arch, no_clearing_of_a_vcpu_installed_elsewhere)
+{
+    struct vcpu *v = &tv[0];
+    vaddr_t va;
+
+    if (!start(1, false))
+        return;
+    va = mapcache_map(&v->mapcache, test_mfn(3));
+    mapcache_unmap(&v->mapcache, va);               /* cached: its entry stays valid */
+    host_vcpu_pretend_installed(v, 1);
+    host_mapcache_log_reset();
+    EXPECT_PANIC("vcpu_destroy: idle-v0 is still installed on cpu 1; switch that CPU",
+                 vcpu_destroy(v));
+    EXPECT_PANIC("mapcache_set_strict: idle-v0 is installed on cpu 1, not this one (cpu 0)",
+                 mapcache_set_strict(&v->mapcache, true));
+    EXPECT_PANIC("mapcache_flush_cached: idle-v0 is installed on cpu 1",
+                 mapcache_flush_cached(&v->mapcache));
+    /* Nothing was cleared or flushed: the other CPU's view is intact. */
+    EXPECT_EQ(host_mapcache_log_len(), 0);
+    EXPECT_EQ(host_mapcache_flushes(), 0);
+    EXPECT_EQ(mfn_x(host_mapcache_translate(v, va)), BASE_MFN + 3);
+    EXPECT_EQ(v->mapcache.nr_cached, 1);
+    EXPECT(!v->mapcache.strict);
+    host_vcpu_pretend_installed(NULL, 0);
+
+    /* Installed on this CPU: the policy may change, the tables may not go. */
+    vcpu_switch_to(v);
+    mapcache_set_strict(&v->mapcache, true);
+    EXPECT_EQ(host_mapcache_log_len(), 1);          /* the cached slot, cleared here */
+    EXPECT_PANIC("vcpu_destroy: idle-v0 is still installed on cpu 0 (this CPU)",
+                 vcpu_destroy(v));
+    vcpu_switch_to(NULL);
+    finish(1);
+}
+
 /* --- random run against a model ------------------------------------------ */
 
 #define POOL 1500           /* more frames than slots: misses, evictions, exhaustion */

@@ -42,4 +42,10 @@ unsigned int host_mapcache_valid_entries(const struct vcpu *v);
 /* Makes the next arch_vcpu_init() fail with -ENOMEM (tests the error path). */
 void host_mapcache_fail_next_init(void);
 
+/*
+ * From now on, arch_vcpu_installed() says v is installed on CPU cpu (not
+ * 0, the host's only CPU), as if another CPU ran it; NULL forgets it.
+ */
+void host_vcpu_pretend_installed(const struct vcpu *v, unsigned int cpu);
+
 #endif
