@@ -17,6 +17,9 @@
  *    FLUSH_ALL_THRESHOLD entries, one TLBIALLHIS is cheaper than a loop and
  *    just as correct (it removes more than required). Then DSB ISH: the
  *    invalidation is complete on every CPU only when it returns. Then ISB.
+ *  - BPIALLIS after an update that changed an executable mapping
+ *    (arch_pt_sync_exec, B2.2.6): the branch predictors of every CPU may
+ *    hold targets learnt from the old instructions at those addresses.
  *
  * Tables: the shared level-2 tables are static in the image (boot_second
  * from the boot stub for the first GiB, the xenheap's from arch/arm32/mm.c),
@@ -29,6 +32,7 @@
  * under its lock, so one slot serves every CPU.
  */
 #include <arch/pt.h>
+#include <asm/cache.h>
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/setup.h>
@@ -121,6 +125,22 @@ void arch_pt_flush_tlb(vaddr_t va, unsigned long nr, unsigned int level)
         for (unsigned long i = 0; i < nr; i++)
             WRITE_CP32((va + (i << shift)) & PAGE_MASK, TLBIMVAHIS);
     }
+    dsb(ish);
+    isb();
+}
+
+void arch_pt_sync_exec(void)
+{
+    /*
+     * The branch predictors may hold targets predicted from the old
+     * instructions at the changed addresses (B2.2.6). An L1 instruction
+     * cache that is physically tagged (PIPT, VIPT: the Cortex-A15's) looks
+     * lines up by physical address, so a new translation never hits old
+     * lines; only a virtually tagged one needs invalidating too.
+     */
+    if (CTR_L1IP(READ_CP32(CTR)) == CTR_L1IP_AIVIVT)
+        WRITE_CP32(0, ICIALLUIS);
+    WRITE_CP32(0, BPIALLIS);
     dsb(ish);
     isb();
 }

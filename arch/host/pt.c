@@ -376,6 +376,11 @@ void arch_pt_flush_tlb(vaddr_t va, unsigned long nr, unsigned int level)
     record(HOST_PT_DSB, NULL, 0, 0, 0, 0, 0);
 }
 
+void arch_pt_sync_exec(void)
+{
+    record(HOST_PT_SYNC_EXEC, NULL, 0, 0, 0, 0, 0);
+}
+
 void arch_vmap_window(vaddr_t *start, vaddr_t *end)
 {
     window_init();

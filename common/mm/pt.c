@@ -42,6 +42,12 @@
  *    either the old or the new permissions, never a mix of addresses.
  *  - A new table's contents must be visible before the entry that links it:
  *    fill, DSB, then store the table entry.
+ *  - When the instructions at a virtual address change, which includes
+ *    mapping, unmapping or remapping an executable page (B2.2.6), the branch
+ *    predictors must be invalidated: an update that wrote or removed a leaf
+ *    without XN ends, after its TLB maintenance, with arch_pt_sync_exec()
+ *    (BPIALLIS on every CPU). Code written as data for other CPUs has its
+ *    own sequence (asm/cache.h: sync_code_for_all_cpus).
  * The table walker is coherent with the data cache (ID_MMFR3.CohWalk is
  * checked at boot), so no cache cleaning is needed for any of this.
  *
@@ -86,6 +92,7 @@ struct pt_update {
     lpae_t attrs;           /* PT_MAP: attribute bits of new leaf entries */
     lpae_t perms;           /* PT_MODIFY: AP[2] and XN of the new entries */
     bool dirty;             /* entries written since the last barrier */
+    bool exec;              /* an executable leaf was written or removed */
 };
 
 static spinlock_t pt_lock = SPIN_LOCK_UNLOCKED;
@@ -121,9 +128,17 @@ static int __printf(3, 4) refuse(const struct pt_update *u, int rc, const char *
     return rc;
 }
 
+/* A leaf that translates addresses the CPU may execute from. */
+static inline bool exec_leaf(lpae_t e, unsigned int level)
+{
+    return lpae_is_mapping(e, level) && !(e & LPAE_XN);
+}
+
 static void pt_write(struct pt_update *u, lpae_t *entry, lpae_t value, uint64_t va,
                      unsigned int level)
 {
+    if (exec_leaf(*entry, level) || exec_leaf(value, level))
+        u->exec = true;
     arch_pt_write(entry, value, (vaddr_t)va, level);
     u->dirty = true;
 }
@@ -264,6 +279,18 @@ static void l2_break_before_make(struct pt_update *u, lpae_t *l2e, lpae_t old, l
         pt_write(u, l2e, new, block_va, 2);
 }
 
+/* Does the level-3 table at pa map any page the CPU may execute from? */
+static bool table_maps_exec(paddr_t pa)
+{
+    lpae_t *t = arch_pt_map_table(pa);
+    bool exec = false;
+
+    for (unsigned int i = 0; i < LPAE_ENTRIES && !exec; i++)
+        exec = exec_leaf(t[i], 3);
+    arch_pt_unmap_table(t);
+    return exec;
+}
+
 /* Replaces a level-2 entry by a block, or by nothing, freeing a heap table it pointed to. */
 static void l2_replace(struct pt_update *u, lpae_t *l2e, lpae_t new, uint64_t block_va)
 {
@@ -275,6 +302,9 @@ static void l2_replace(struct pt_update *u, lpae_t *l2e, lpae_t new, uint64_t bl
         pt_write(u, l2e, new, block_va, 2);
         return;
     }
+    /* The table's pages go without a write of their own: pt_write cannot see them. */
+    if (lpae_is_table(old, 2) && table_maps_exec(lpae_paddr(old)))
+        u->exec = true;
     l2_break_before_make(u, l2e, old, new, block_va);
     if (lpae_is_table(old, 2) && table_from_heap(lpae_paddr(old)))
         free_table(lpae_paddr(old));
@@ -535,6 +565,9 @@ static int run_update(struct pt_update *u, uint64_t s, uint64_t e)
     }
     if (u->dirty)
         pt_barrier(u);
+    /* After every TLB invalidation of the update has completed (B2.2.6). */
+    if (u->exec)
+        arch_pt_sync_exec();
     return rc;
 }
 

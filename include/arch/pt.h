@@ -7,7 +7,7 @@
  * operations (break-before-make, when to flush) are common and host-tested;
  * the instructions that make a store visible to the table walker, or remove
  * a translation from the TLBs, are the arch's. On the image these are STRD,
- * DSB, TLBIMVAHIS/TLBIALLHIS and ISB (arch/arm32/pt.c). On the host
+ * DSB, TLBIMVAHIS/TLBIALLHIS, BPIALLIS and ISB (arch/arm32/pt.c). On the host
  * (arch/host/pt.c) they record each step, so tests can check the order of a
  * sequence, and drive a small software MMU that makes mappings in the vmap
  * window real host memory.
@@ -68,6 +68,17 @@ void arch_pt_barrier(void);
  * whole Hyp TLB for a large range).
  */
 void arch_pt_flush_tlb(vaddr_t va, unsigned long nr, unsigned int level);
+
+/*
+ * Called once an update that changed an executable mapping (a leaf without
+ * XN, before or after) has completed its TLB maintenance: removes what any
+ * CPU predicted from the old instructions at those addresses. ARMv7 (Arm
+ * ARM B2.2.6) requires branch-predictor invalidation when the instructions
+ * at a virtual address change, a new mapping included; on ARM32 this is
+ * BPIALLIS (and ICIALLUIS where the instruction cache is virtually tagged),
+ * then DSB and ISB. The host records it.
+ */
+void arch_pt_sync_exec(void);
 
 /* The vmap region, [*start, *end): page aligned, inside a shared slot. */
 void arch_vmap_window(vaddr_t *start, vaddr_t *end);

@@ -236,11 +236,8 @@ SELFTEST(vmap_mmu, execute_only_where_allowed)
     code = map_domain_page(mfn);
     memcpy(code, return_42, sizeof(return_42));
     /* Instructions written as data: to the point of unification, then no stale I-cache. */
-    clean_dcache_to_poc(code, sizeof(return_42));
+    sync_code_for_all_cpus(code, sizeof(return_42));
     unmap_domain_page(code);
-    WRITE_CP32(0, ICIALLU);
-    dsb(ish);
-    isb();
 
     rx = __vmap(&mfn, 1, 1, 1, PAGE_HYPERVISOR_RX);
     rw = __vmap(&mfn, 1, 1, 1, PAGE_HYPERVISOR_RW);
@@ -257,6 +254,78 @@ SELFTEST(vmap_mmu, execute_only_where_allowed)
         vunmap(rx);
     if (rw)
         vunmap(rw);
+    free_domheap_page(pg);
+out:
+    vmap_test_end(&fx);
+}
+
+/* "mov r0, #imm8; bx lr" */
+static void write_return(uint32_t *code, uint8_t value)
+{
+    code[0] = 0xe3a00000u | value;
+    code[1] = 0xe12fff1eu;
+}
+
+struct remote_code {
+    void *rx;
+    int probe;
+    uint32_t result;
+};
+
+static void run_code_there(unsigned int cpu, void *arg)
+{
+    struct remote_code *c = arg;
+
+    (void)cpu;
+    /* Instructions this CPU fetched before the invalidation are not affected by it. */
+    isb();
+    c->probe = arch_probe_exec((void (*)(void))c->rx);
+    c->result = c->probe == 0 ? ((uint32_t (*)(void))c->rx)() : 0;
+}
+
+/*
+ * Code written on one CPU and run on another: clean to the point of
+ * unification, then ICIALLUIS and BPIALLIS reach every CPU's instruction
+ * cache and predictors (sync_code_for_all_cpus). Rewritten in place, the
+ * other CPU runs the new instructions. QEMU models no caches, so this shows
+ * the sequence works rather than that it is needed.
+ */
+SELFTEST(vmap_mmu, code_written_here_runs_on_another_cpu)
+{
+    static struct remote_code c;
+    struct vmap_fixture fx;
+    unsigned int cpu = NR_CPUS;
+    struct page_info *pg;
+    uint32_t *code;
+    mfn_t mfn;
+
+    for (unsigned int i = 0; i < NR_CPUS && cpu == NR_CPUS; i++)
+        if (pcpu[i].online && i != smp_processor_id())
+            cpu = i;
+    if (cpu == NR_CPUS) {
+        selftest_skip("needs a second CPU (boot with SMP=2 or more)");
+        return;
+    }
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_page(NULL, 0);
+    if (!EXPECT(pg))
+        goto out;
+    mfn = page_to_mfn(pg);
+    c.rx = __vmap(&mfn, 1, 1, 1, PAGE_HYPERVISOR_RX);
+    if (!EXPECT(c.rx))
+        goto out_page;
+    for (uint8_t value = 42; value < 45; value++) {
+        code = map_domain_page(mfn);
+        write_return(code, value);
+        sync_code_for_all_cpus(code, 2 * sizeof(*code));
+        unmap_domain_page(code);
+        smp_call_on(cpu, run_code_there, &c);
+        EXPECT_EQ(c.probe, 0);
+        EXPECT_EQ(c.result, value);
+    }
+    vunmap(c.rx);
+out_page:
     free_domheap_page(pg);
 out:
     vmap_test_end(&fx);

@@ -411,6 +411,83 @@ SELFTEST(pt_host, permission_changes_are_flushed)
     vmap_test_end(&fx);
 }
 
+/*
+ * Where the last arch_pt_sync_exec of the log is: -1 if none, else its index,
+ * which must come after every TLB invalidation and its completing DSB.
+ */
+static int sync_exec_at(const struct host_pt_event *ev, unsigned int n)
+{
+    int at = -1;
+
+    for (unsigned int i = 0; i < n; i++)
+        if (ev[i].kind == HOST_PT_SYNC_EXEC)
+            at = (int)i;
+    for (unsigned int i = (unsigned int)(at + 1); at >= 0 && i < n; i++)
+        if (ev[i].kind != HOST_PT_DSB)
+            return -2;                          /* something after it */
+    if (at > 0 && ev[at - 1].kind != HOST_PT_DSB)
+        return -2;                              /* not after a completed flush */
+    return at;
+}
+
+/* ARMv7 B2.2.6: changing what a VA executes needs branch-predictor invalidation. */
+SELFTEST(pt_host, executable_mappings_sync_the_branch_predictors)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg = NULL;
+    unsigned int n;
+    vaddr_t va = 0;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    va = (vaddr_t)vm_alloc(512, 512);
+    pg = alloc_domheap_pages(NULL, 9, MEMF_no_scrub);
+    if (!EXPECT(va) || !EXPECT(pg))
+        goto out;
+
+    /* Data mappings: never. */
+    host_pt_log_start(events, LOG_CAPACITY);
+    EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg), 2, PAGE_HYPERVISOR_RW), 0);
+    EXPECT_EQ(modify_xen_mappings(va, va + 2 * PAGE_SIZE, PAGE_HYPERVISOR_RO), 0);
+    EXPECT_EQ(destroy_xen_mappings(va, va + 2 * PAGE_SIZE), 0);
+    n = stop_log();
+    EXPECT_EQ(count_kind(events, n, HOST_PT_SYNC_EXEC), 0);
+
+    /* A new executable page, made data, made executable again, removed: each time. */
+    host_pt_log_start(events, LOG_CAPACITY);
+    EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg), 1, PAGE_HYPERVISOR_RX), 0);
+    n = stop_log();
+    EXPECT_EQ(count_kind(events, n, HOST_PT_SYNC_EXEC), 1);
+    EXPECT(sync_exec_at(events, n) >= 0);
+    host_pt_log_start(events, LOG_CAPACITY);
+    EXPECT_EQ(modify_xen_mappings(va, va + PAGE_SIZE, PAGE_HYPERVISOR_RO), 0);
+    n = stop_log();
+    EXPECT_EQ(count_kind(events, n, HOST_PT_SYNC_EXEC), 1);
+    EXPECT(sync_exec_at(events, n) > 0);        /* after the flush of the change */
+    EXPECT_EQ(modify_xen_mappings(va, va + PAGE_SIZE, PAGE_HYPERVISOR_RX), 0);
+    host_pt_log_start(events, LOG_CAPACITY);
+    EXPECT_EQ(destroy_xen_mappings(va, va + PAGE_SIZE), 0);
+    n = stop_log();
+    EXPECT_EQ(count_kind(events, n, HOST_PT_SYNC_EXEC), 1);
+    EXPECT(sync_exec_at(events, n) > 0);
+
+    /* One executable page in a table that a data block replaces: the table's
+     * pages leave without writes of their own, and still count. */
+    EXPECT_EQ(map_pages_to_xen(va + 5 * PAGE_SIZE, page_to_mfn(pg), 1, PAGE_HYPERVISOR_RX), 0);
+    host_pt_log_start(events, LOG_CAPACITY);
+    EXPECT_EQ(map_pages_to_xen(va, page_to_mfn(pg), 512, PAGE_HYPERVISOR_RW | _PAGE_BLOCK), 0);
+    n = stop_log();
+    EXPECT_EQ(count_kind(events, n, HOST_PT_SYNC_EXEC), 1);
+    EXPECT(sync_exec_at(events, n) > 0);
+    EXPECT_EQ(destroy_xen_mappings(va, va + PT_BLOCK_SIZE), 0);
+out:
+    if (pg)
+        free_domheap_pages(pg, 9);
+    if (va)
+        vm_free((void *)va);
+    vmap_test_end(&fx);
+}
+
 SELFTEST(pt_host, vmap_and_vmalloc_follow_the_rules)
 {
     struct vmap_fixture fx;

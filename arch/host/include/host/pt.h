@@ -33,6 +33,7 @@ enum host_pt_event_kind {
     HOST_PT_WRITE,      /* arch_pt_write: entry, old -> value */
     HOST_PT_DSB,        /* arch_pt_barrier, or the completion inside a TLB flush */
     HOST_PT_TLBI,       /* arch_pt_flush_tlb: nr entries of a level from va */
+    HOST_PT_SYNC_EXEC,  /* arch_pt_sync_exec: branch predictors invalidated */
 };
 
 struct host_pt_event {
