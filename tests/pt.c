@@ -13,6 +13,8 @@
 #include <mm/page_alloc.h>
 #include <mm/pt.h>
 #include <mm/vmap.h>
+#include <string.h>
+#include <test/hooks.h>
 #include <test/selftest.h>
 
 #include "vmap_test.h"
@@ -424,4 +426,100 @@ out:
     if (pg)
         free_domheap_pages(pg, 10);
     vmap_test_end(&fx);
+}
+
+/*
+ * Outside the vmap window, every CPU may be using a mapping at any moment,
+ * and break-before-make would unmap it for a while: a live entry there is
+ * never split, merged or remapped. New entries, whole unmaps and in-place
+ * permission changes still work. LIVE_VA is 2 MiB of the first GiB that
+ * nothing maps (on the image, between the image and the fixmap; on the
+ * host, nothing is there at all).
+ */
+#define LIVE_VA ((vaddr_t)0x00400000UL)
+
+/* The call was refused as a break of a live entry, saying what, and changed nothing. */
+static bool refused_live(int rc, const char *what, lpae_t entry_before, unsigned int level_before)
+{
+    char msg[PT_REFUSAL_LEN];
+    unsigned int level;
+    bool ok = true;
+
+    pt_last_refusal(msg, sizeof(msg));
+    ok &= EXPECT_EQ(rc, -EBUSY);
+    ok &= EXPECT(strstr(msg, what) != NULL);
+    ok &= EXPECT(strstr(msg, "outside the vmap window") != NULL);
+    ok &= EXPECT_EQ(pt_lookup(LIVE_VA, &level), entry_before);
+    ok &= EXPECT_EQ(level, level_before);
+    if (!ok)
+        selftest_diag("refusal said: %s", msg);
+    return ok;
+}
+
+SELFTEST(pt, live_entries_outside_vmap_are_never_broken)
+{
+    struct page_info *pg = NULL, *other = NULL;
+    unsigned long tables = pt_heap_tables();
+    unsigned int level;
+    mfn_t mfn;
+    lpae_t e;
+
+    if (!EXPECT(!lpae_is_valid(pt_lookup(LIVE_VA, &level))) || !EXPECT_EQ(level, 2))
+        return;
+    pg = alloc_domheap_pages(NULL, 9, MEMF_no_scrub);
+    other = alloc_domheap_page(NULL, MEMF_no_scrub);
+    if (!EXPECT(pg) || !EXPECT(other))
+        goto out;
+    mfn = page_to_mfn(pg);
+
+    /* A block where nothing was: allowed. */
+    EXPECT_EQ(map_pages_to_xen(LIVE_VA, mfn, 512, PAGE_HYPERVISOR_RW | _PAGE_BLOCK), 0);
+    e = pt_lookup(LIVE_VA, &level);
+    EXPECT_EQ(level, 2);
+
+    /* Splits: a page's permissions, a page unmapped, a page mapped over (even
+     * with the same frame and attributes). */
+    refused_live(modify_xen_mappings(LIVE_VA + PAGE_SIZE, LIVE_VA + 2 * PAGE_SIZE,
+                                     PAGE_HYPERVISOR_RO),
+                 "would split the live 2 MiB block at va 0x400000", e, 2);
+    refused_live(destroy_xen_mappings(LIVE_VA + PAGE_SIZE, LIVE_VA + 2 * PAGE_SIZE),
+                 "would split the live 2 MiB block at va 0x400000", e, 2);
+    refused_live(map_pages_to_xen(LIVE_VA + PAGE_SIZE, mfn_add(mfn, 1), 1, PAGE_HYPERVISOR_RW),
+                 "would split the live 2 MiB block at va 0x400000", e, 2);
+    /* Remaps of the block: other attributes, other frames. */
+    refused_live(map_pages_to_xen(LIVE_VA, mfn, 512, PAGE_HYPERVISOR_WC | _PAGE_BLOCK),
+                 "would remap the live 2 MiB block at va 0x400000", e, 2);
+    refused_live(map_pages_to_xen(LIVE_VA, mfn_add(mfn, 512), 512,
+                                  PAGE_HYPERVISOR_RW | _PAGE_BLOCK),
+                 "would remap the live 2 MiB block at va 0x400000", e, 2);
+    /* What needs no break: the same mapping again, permissions of the whole block. */
+    EXPECT_EQ(map_pages_to_xen(LIVE_VA, mfn, 512, PAGE_HYPERVISOR_RW | _PAGE_BLOCK), 0);
+    EXPECT_EQ(modify_xen_mappings(LIVE_VA, LIVE_VA + BLOCK, PAGE_HYPERVISOR_RO), 0);
+    leaf_is(LIVE_VA + 7 * PAGE_SIZE, 2, page_to_maddr(pg) + 7 * PAGE_SIZE, PAGE_HYPERVISOR_RO);
+    /* Unmapping the whole block: its users are gone by then. */
+    EXPECT_EQ(destroy_xen_mappings(LIVE_VA, LIVE_VA + BLOCK), 0);
+    unmapped(LIVE_VA);
+
+    /* Pages in a table. */
+    EXPECT_EQ(map_pages_to_xen(LIVE_VA, mfn, 512, PAGE_HYPERVISOR_RW), 0);
+    e = pt_lookup(LIVE_VA, &level);
+    EXPECT_EQ(level, 3);
+    refused_live(map_pages_to_xen(LIVE_VA, mfn, 512, PAGE_HYPERVISOR_RW | _PAGE_BLOCK),
+                 "would merge the 512 live pages of the table at va 0x400000", e, 3);
+    refused_live(map_pages_to_xen(LIVE_VA, page_to_mfn(other), 1, PAGE_HYPERVISOR_RW),
+                 "would remap the live page at va 0x400000", e, 3);
+    /* Unmapped, a page may be mapped anew; permissions change in place. */
+    EXPECT_EQ(destroy_xen_mappings(LIVE_VA, LIVE_VA + PAGE_SIZE), 0);
+    EXPECT_EQ(map_pages_to_xen(LIVE_VA, page_to_mfn(other), 1, PAGE_HYPERVISOR_RW), 0);
+    leaf_is(LIVE_VA, 3, page_to_maddr(other), PAGE_HYPERVISOR_RW);
+    EXPECT_EQ(modify_xen_mappings(LIVE_VA, LIVE_VA + BLOCK, PAGE_HYPERVISOR_RO), 0);
+    leaf_is(LIVE_VA + PAGE_SIZE, 3, page_to_maddr(pg) + PAGE_SIZE, PAGE_HYPERVISOR_RO);
+    EXPECT_EQ(destroy_xen_mappings(LIVE_VA, LIVE_VA + BLOCK), 0);
+    EXPECT_EQ(pt_heap_tables(), tables);
+    unmapped(LIVE_VA);
+out:
+    if (other)
+        free_domheap_page(other);
+    if (pg)
+        free_domheap_pages(pg, 9);
 }

@@ -51,6 +51,10 @@
  * The table walker is coherent with the data cache (ID_MMFR3.CohWalk is
  * checked at boot), so no cache cleaning is needed for any of this.
  *
+ * Outside the vmap window none of this ever happens to a live entry: the
+ * other CPUs would fault between break and make, so check_live() refuses
+ * such requests before anything changes (see there).
+ *
  * Where several entries of one table change together, the invalidations are
  * batched: every old entry is cleared, then one DSB and one ranged flush,
  * then every new entry is written. Each entry still goes through the full
@@ -98,12 +102,17 @@ struct pt_update {
 static spinlock_t pt_lock = SPIN_LOCK_UNLOCKED;
 static unsigned long heap_tables;
 
+/* The last refusal's message, and whether to print refusals (test hooks). */
+static spinlock_t refusal_lock = SPIN_LOCK_UNLOCKED;
+static char last_refusal[PT_REFUSAL_LEN];
+static bool quiet;
+
 /* --- small helpers ---------------------------------------------------------- */
 
 /* Prints the call and why it failed; returns rc. Formatting only happens here. */
 static int __printf(3, 4) refuse(const struct pt_update *u, int rc, const char *fmt, ...)
 {
-    char why[160];
+    char why[280], line[PT_REFUSAL_LEN];
     va_list ap;
 
     va_start(ap, fmt);
@@ -111,20 +120,25 @@ static int __printf(3, 4) refuse(const struct pt_update *u, int rc, const char *
     va_end(ap);
     switch (u->op) {
     case PT_MAP:
-        printk("pt: %s(va 0x%llx, mfn%s 0x%lx, %llu pages, flags 0x%x): %s\n",
-               u->mfns ? "map_frames_to_xen" : "map_pages_to_xen", (unsigned long long)u->s,
-               u->mfns ? "[0]" : "", mfn_x(u->mfn),
-               (unsigned long long)((u->e - u->s) >> PAGE_SHIFT), u->flags, why);
+        fmt_snprintf(line, sizeof(line), "%s(va 0x%llx, mfn%s 0x%lx, %llu pages, flags 0x%x): %s",
+                     u->mfns ? "map_frames_to_xen" : "map_pages_to_xen",
+                     (unsigned long long)u->s, u->mfns ? "[0]" : "", mfn_x(u->mfn),
+                     (unsigned long long)((u->e - u->s) >> PAGE_SHIFT), u->flags, why);
         break;
     case PT_DESTROY:
-        printk("pt: destroy_xen_mappings(0x%llx, 0x%llx): %s\n", (unsigned long long)u->s,
-               (unsigned long long)u->e, why);
+        fmt_snprintf(line, sizeof(line), "destroy_xen_mappings(0x%llx, 0x%llx): %s",
+                     (unsigned long long)u->s, (unsigned long long)u->e, why);
         break;
     case PT_MODIFY:
-        printk("pt: modify_xen_mappings(0x%llx, 0x%llx, flags 0x%x): %s\n",
-               (unsigned long long)u->s, (unsigned long long)u->e, u->flags, why);
+        fmt_snprintf(line, sizeof(line), "modify_xen_mappings(0x%llx, 0x%llx, flags 0x%x): %s",
+                     (unsigned long long)u->s, (unsigned long long)u->e, u->flags, why);
         break;
     }
+    spin_lock(&refusal_lock);
+    memcpy(last_refusal, line, sizeof(line));
+    spin_unlock(&refusal_lock);
+    if (!quiet)
+        printk("pt: %s\n", line);
     return rc;
 }
 
@@ -551,6 +565,111 @@ static int check_modify(const struct pt_update *u, uint64_t s, uint64_t e)
     return 0;
 }
 
+/*
+ * Live entries outside the vmap window.
+ *
+ * ARMv7 cannot change the size of a mapping, its output address or its
+ * memory type without break-before-make: for a moment the entry is invalid,
+ * and any CPU that touches the addresses then takes a translation fault.
+ * Inside the vmap window that is the caller's business, since every address
+ * there belongs to one vm_alloc() allocation and its owner is the one
+ * changing it. The rest of the shared map (image, fixmap, device tree, frame
+ * table, xenheap) is used by every CPU all the time, so a live entry there
+ * is never split into pages, merged into a block or remapped: those requests
+ * are refused, as Xen refuses to shatter superpages of its direct map.
+ * Unmapping (the users must be gone), permission changes written in place,
+ * and new entries where nothing was mapped remain allowed.
+ */
+static bool in_vmap_window(uint64_t block_va)
+{
+    static vaddr_t start, end;
+
+    if (start == end)
+        arch_vmap_window(&start, &end);
+    return block_va >= start && block_va + L2_SIZE <= end;
+}
+
+/* Valid entries of the level-3 table at pa. */
+static unsigned int live_pages(paddr_t pa)
+{
+    lpae_t *t = arch_pt_map_table(pa);
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < LPAE_ENTRIES; i++)
+        n += lpae_is_valid(t[i]);
+    arch_pt_unmap_table(t);
+    return n;
+}
+
+#define LIVE_WHY "outside the vmap window, where any CPU may be using it (break-before-make " \
+                 "would unmap it for a moment)"
+
+/* PT_MAP of pages [va, end) over the live table at pa: is any page remapped? */
+static int check_live_pages(const struct pt_update *u, paddr_t pa, uint64_t va, uint64_t end,
+                            unsigned long page)
+{
+    lpae_t *t = arch_pt_map_table(pa);
+    int rc = 0;
+
+    for (uint64_t p = va; p < end && !rc; p += PAGE_SIZE, page++) {
+        lpae_t old = t[lpae_index(3, p)];
+        lpae_t new = frame_pa(u, page) | u->attrs | LPAE_PAGE;
+
+        if (lpae_is_valid(old) && old != new)
+            rc = refuse(u, -EBUSY, "would remap the live page at va 0x%llx (0x%llx -> 0x%llx), "
+                        LIVE_WHY, (unsigned long long)p, (unsigned long long)old,
+                        (unsigned long long)new);
+    }
+    arch_pt_unmap_table(t);
+    return rc;
+}
+
+/*
+ * Refuses, before anything changes, an update that would split, merge or
+ * remap a live entry outside the vmap window. It follows update_chunk()'s
+ * decisions chunk by chunk. Pt lock held.
+ */
+static int check_live(const struct pt_update *u, uint64_t s, uint64_t e)
+{
+    unsigned long page = 0;
+    int rc = 0;
+
+    for (uint64_t va = s; va < e && !rc;) {
+        uint64_t block_va = va & ~(L2_SIZE - 1);
+        uint64_t end = min(block_va + L2_SIZE, e);
+        unsigned long pages = (unsigned long)((end - va) >> PAGE_SHIFT);
+        lpae_t old = arch_pt_second((unsigned int)(va >> LPAE_L1_SHIFT))[lpae_index(2, va)];
+        bool whole = va == block_va && end == block_va + L2_SIZE;
+        bool block = lpae_is_mapping(old, 2);
+
+        if (!lpae_is_valid(old) || in_vmap_window(block_va)) {
+            /* Nothing live here, or the owner's own addresses. */
+        } else if (u->op == PT_MAP && whole && (u->flags & _PAGE_BLOCK) &&
+                   frames_form_block(u, page)) {
+            lpae_t new = frame_pa(u, page) | u->attrs | LPAE_BLOCK;
+            unsigned int live = block ? 0 : live_pages(lpae_paddr(old));
+
+            if (block && old != new)
+                rc = refuse(u, -EBUSY, "would remap the live 2 MiB block at va 0x%llx "
+                            "(0x%llx -> 0x%llx), " LIVE_WHY, (unsigned long long)block_va,
+                            (unsigned long long)old, (unsigned long long)new);
+            else if (live)
+                rc = refuse(u, -EBUSY, "would merge the %u live pages of the table at va 0x%llx "
+                            "into one 2 MiB block, " LIVE_WHY, live,
+                            (unsigned long long)block_va);
+        } else if (block && !(whole && u->op != PT_MAP)) {
+            rc = refuse(u, -EBUSY, "would split the live 2 MiB block at va 0x%llx (pa 0x%llx) "
+                        "into pages, " LIVE_WHY, (unsigned long long)block_va,
+                        (unsigned long long)lpae_paddr(old));
+        } else if (u->op == PT_MAP && !block) {
+            rc = check_live_pages(u, lpae_paddr(old), va, end, page);
+        }
+        page += pages;
+        va = end;
+    }
+    return rc;
+}
+
 /* --- the API -------------------------------------------------------------------- */
 
 static int run_update(struct pt_update *u, uint64_t s, uint64_t e)
@@ -599,7 +718,9 @@ static int map_frames(struct pt_update *u, vaddr_t virt, unsigned long nr, unsig
 
     u->attrs = flags_to_attrs(flags);
     spin_lock(&pt_lock);
-    rc = run_update(u, s, e);
+    rc = check_live(u, s, e);
+    if (!rc)
+        rc = run_update(u, s, e);
     spin_unlock(&pt_lock);
     return rc;
 }
@@ -631,7 +752,9 @@ int destroy_xen_mappings(vaddr_t s, vaddr_t e)
     if (rc)
         return rc;
     spin_lock(&pt_lock);
-    rc = run_update(&u, s, e);
+    rc = check_live(&u, s, e);
+    if (!rc)
+        rc = run_update(&u, s, e);
     spin_unlock(&pt_lock);
     return rc;
 }
@@ -652,6 +775,8 @@ int modify_xen_mappings(vaddr_t s, vaddr_t e, unsigned int flags)
     u.perms = flags_to_perms(flags);
     spin_lock(&pt_lock);
     rc = check_modify(&u, s, e);
+    if (!rc)
+        rc = check_live(&u, s, e);
     if (!rc)
         rc = run_update(&u, s, e);
     spin_unlock(&pt_lock);
@@ -706,4 +831,16 @@ unsigned long pt_heap_tables(void)
 bool pt_lock_is_held(void)
 {
     return spin_is_locked(&pt_lock);
+}
+
+void pt_set_quiet(bool q)
+{
+    quiet = q;
+}
+
+void pt_last_refusal(char *buf, size_t size)
+{
+    spin_lock(&refusal_lock);
+    fmt_snprintf(buf, size, "%s", last_refusal);
+    spin_unlock(&refusal_lock);
 }

@@ -6,6 +6,7 @@
 #define E2BIG 7
 #define ENOMEM 12
 #define EFAULT 14
+#define EBUSY 16
 #define EINVAL 22
 #define ERANGE 34
 

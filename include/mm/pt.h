@@ -14,6 +14,15 @@
  *    mapped page and replacing a table by a block all go this way.
  *    Permission-only changes (modify_xen_mappings) are written in place and
  *    flushed afterwards, which the architecture allows.
+ *  - Outside the vmap window (image, fixmap, device tree, frame table,
+ *    xenheap: memory any CPU may be using at any moment), a live entry is
+ *    never broken: a request that would split a block into pages, merge a
+ *    table of live pages into a block, or remap a live block or page is
+ *    refused with -EBUSY, because for the moment between break and make
+ *    every other CPU using those addresses would take a translation fault.
+ *    New entries, unmapping and in-place permission changes are allowed
+ *    there; inside the vmap window each address belongs to one allocation,
+ *    whose owner may change it as it likes.
  *  - Level-3 tables come from the boot allocator until the heap is up, from
  *    the domheap (at any address, above 4 GiB too) afterwards, and are
  *    reached through map_domain_page(). A heap table that becomes empty is unlinked,
@@ -63,7 +72,8 @@
  * Maps nr_mfns frames from mfn at virt (page aligned), replacing whatever
  * was mapped there (with break-before-make). Returns 0, -EINVAL (bad
  * arguments, W+X, a slot common code may not edit), -ERANGE (past the 32-bit
- * VA or 40-bit PA space) or -ENOMEM (no page for a table).
+ * VA or 40-bit PA space), -EBUSY (a live entry outside the vmap window would
+ * be split, merged or remapped, see above) or -ENOMEM (no page for a table).
  */
 int map_pages_to_xen(vaddr_t virt, mfn_t mfn, unsigned long nr_mfns, unsigned int flags);
 
@@ -77,14 +87,18 @@ int map_pages_to_xen(vaddr_t virt, mfn_t mfn, unsigned long nr_mfns, unsigned in
 int map_frames_to_xen(vaddr_t virt, const mfn_t *mfn, unsigned long run, unsigned long nr,
                       unsigned int flags);
 
-/* Unmaps [s, e) (page aligned); unmapped parts are fine. 0 or -errno. */
+/*
+ * Unmaps [s, e) (page aligned); unmapped parts are fine. 0 or -errno
+ * (-EBUSY if part of a live block outside the vmap window would remain).
+ */
 int destroy_xen_mappings(vaddr_t s, vaddr_t e);
 
 /*
  * Changes the permissions (_PAGE_RO, _PAGE_XN) of every page of [s, e).
  * Every page must be mapped, and flags' memory type must be the one it is
  * mapped with (changing the memory type of a live mapping is refused). The
- * range is checked before anything changes. 0 or -errno.
+ * range is checked before anything changes. 0 or -errno (-EBUSY for part of
+ * a block outside the vmap window, which would need a split).
  */
 int modify_xen_mappings(vaddr_t s, vaddr_t e, unsigned int flags);
 

@@ -23,6 +23,16 @@ bool vm_lock_is_held(void);
  */
 void heap_set_xenheap_buffer(bool enabled);
 
+/*
+ * With true, the page-table functions stop printing their refusals (a test
+ * that asks for thousands of refused updates); they still return the error.
+ */
+void pt_set_quiet(bool quiet);
+
+/* The message of the last page-table refusal, printed or not ("" if none). */
+#define PT_REFUSAL_LEN 384
+void pt_last_refusal(char *buf, size_t size);
+
 /* --- teardown, so that the host can boot another fake machine ------------- */
 
 /* Forgets everything setup_mm() built. The arch unmaps its windows itself. */
