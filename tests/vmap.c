@@ -10,6 +10,7 @@
  * tests assume that, past the allocations live when they start, the region
  * is empty; every test frees what it allocates.
  */
+#include <domain/vcpu.h>
 #include <lib/lib.h>
 #include <mm/domain_page.h>
 #include <mm/mm.h>
@@ -447,12 +448,82 @@ SELFTEST(vmap, ioremap_is_device_memory)
         EXPECT(!(e & PT_SW_VMALLOC));
         iounmap(io);
     }
-    io = ioremap_wc(0x09000000, 1);
-    if (EXPECT(io)) {
-        EXPECT_EQ(lpae_attrindx(pt_lookup((vaddr_t)io, &level)), MT_NORMAL_NC);
-        iounmap(io);
-    }
     EXPECT(ioremap(0x09000000, 0) == NULL);
+    vmap_test_end(&fx);
+}
+
+/*
+ * Write-combining (Normal non-cacheable) on RAM, not on a device: a page the
+ * caller allocated and maps nowhere else. RAM that something maps write-back
+ * (the xenheap's direct map, the heap for a free page, map_domain_page in
+ * use) is refused: two mappings with mismatched attributes. A mapping this
+ * CPU's mapcache only keeps cached is dropped instead.
+ */
+SELFTEST(vmap, write_combining_on_ram_only_where_nothing_maps_it_write_back)
+{
+    struct vcpu *v = current_vcpu();       /* NULL on the host: no mapcache there */
+    bool was_strict = v && v->mapcache.strict;
+    struct vmap_fixture fx;
+    struct page_info *pg, *freed;
+    uint32_t *wc, *p;
+    unsigned int level;
+    void *x;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_page(NULL, 0);
+    x = alloc_xenheap_page();
+    if (!EXPECT(pg) || !EXPECT(x))
+        goto out;
+    if (v)
+        mapcache_set_strict(&v->mapcache, false);     /* so that an unmap leaves it cached */
+    p = map_domain_page(page_to_mfn(pg));
+    p[3] = 0x3c3c3c3c;
+    if (v) {
+        /* In use by map_domain_page: refused. */
+        EXPECT(ioremap_wc(page_to_maddr(pg), PAGE_SIZE) == NULL);
+    }
+    unmap_domain_page(p);
+    if (v)
+        EXPECT_NE(mapcache_lookup(&v->mapcache, page_to_mfn(pg)), MAPCACHE_NONE);
+
+    wc = ioremap_wc(page_to_maddr(pg) + 8, 8);
+    if (EXPECT(wc)) {
+        wc -= 2;                                    /* the page's start */
+        EXPECT_EQ(lpae_attrindx(pt_lookup((vaddr_t)wc, &level)), MT_NORMAL_NC);
+        EXPECT_EQ(pt_translate((vaddr_t)wc), page_to_maddr(pg));
+        if (v)          /* the cached write-back slot is gone */
+            EXPECT_EQ(mapcache_lookup(&v->mapcache, page_to_mfn(pg)), MAPCACHE_NONE);
+        EXPECT_EQ(wc[3], 0x3c3c3c3c);               /* written back before it was mapped */
+        wc[4] = 0x4b4b4b4b;
+        iounmap(wc + 2);
+        p = map_domain_page(page_to_mfn(pg));
+        EXPECT_EQ(p[4], 0x4b4b4b4b);
+        unmap_domain_page(p);
+    }
+
+    /* The xenheap is always mapped write-back: neither Device nor write-combining. */
+    EXPECT(ioremap_wc(__pa(x), PAGE_SIZE) == NULL);
+    EXPECT(ioremap(__pa(x), PAGE_SIZE) == NULL);
+    /* Write-back over write-back is no conflict. */
+    wc = ioremap_attr(__pa(x), PAGE_SIZE, PAGE_HYPERVISOR_RW);
+    if (EXPECT(wc))
+        iounmap(wc);
+    /* A free page: the heap maps it write-back to scrub it when it is handed out. */
+    freed = alloc_domheap_page(NULL, 0);
+    if (EXPECT(freed)) {
+        paddr_t pa = page_to_maddr(freed);
+
+        free_domheap_page(freed);
+        EXPECT(ioremap_wc(pa, PAGE_SIZE) == NULL);
+    }
+    if (v)
+        mapcache_set_strict(&v->mapcache, was_strict);
+out:
+    if (x)
+        free_xenheap_page(x);
+    if (pg)
+        free_domheap_page(pg);
     vmap_test_end(&fx);
 }
 

@@ -10,6 +10,7 @@
  * remap.
  */
 #include <arch/mm.h>
+#include <asm/cache.h>
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/setup.h>
@@ -75,4 +76,15 @@ void *arch_map_xenheap(paddr_t start, paddr_t end)
     dsb(ishst);
     isb();
     return (void *)XENHEAP_VIRT_START;
+}
+
+void arch_dcache_clean_inval(const void *va, size_t size)
+{
+    uintptr_t line = dcache_line_bytes();
+    uintptr_t p = (uintptr_t)va & ~(line - 1);
+
+    dsb(ish);
+    for (; p < (uintptr_t)va + size; p += line)
+        WRITE_CP32(p, DCCIMVAC);
+    dsb(ish);
 }

@@ -115,6 +115,12 @@ void *arch_map_xenheap(paddr_t start, paddr_t end)
     return b->va + (start - b->start);
 }
 
+void arch_dcache_clean_inval(const void *va, size_t size)
+{
+    (void)va;
+    (void)size;
+}
+
 /* --- domain_page.h -------------------------------------------------------- */
 
 void *map_domain_page(mfn_t mfn)

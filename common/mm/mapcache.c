@@ -361,21 +361,35 @@ static void check_not_installed_elsewhere(const struct mapcache *mc, const char 
               caller, vcpu_name(v, name, sizeof(name)), cpu, arch_cpu_id());
 }
 
+/* Cached slot i becomes free: off the LRU list and its chain, entry invalidated. */
+static void drop_cached(struct mapcache *mc, unsigned int i)
+{
+    list_remove(mc, LRU_LIST(mc), i);
+    hash_remove(mc, i);
+    mc->slot[i].mfn = INVALID_MFN;
+    mc->nr_cached--;
+    list_push_tail(mc, FREE_LIST(mc), i);
+    arch_mapcache_clear(mapcache_to_vcpu(mc), i);
+}
+
 void mapcache_flush_cached(struct mapcache *mc)
 {
-    struct vcpu *v = mapcache_to_vcpu(mc);
-
     check_not_installed_elsewhere(mc, "mapcache_flush_cached");
-    while (mc->lru_head != MAPCACHE_NONE) {
-        unsigned int i = mc->lru_head;
+    while (mc->lru_head != MAPCACHE_NONE)
+        drop_cached(mc, mc->lru_head);
+}
 
-        list_remove(mc, LRU_LIST(mc), i);
-        hash_remove(mc, i);
-        mc->slot[i].mfn = INVALID_MFN;
-        mc->nr_cached--;
-        list_push_tail(mc, FREE_LIST(mc), i);
-        arch_mapcache_clear(v, i);
-    }
+bool mapcache_forget(struct mapcache *mc, mfn_t mfn)
+{
+    unsigned int i = mapcache_lookup(mc, mfn);
+
+    if (i == MAPCACHE_NONE)
+        return true;
+    if (mc->slot[i].count)
+        return false;
+    check_not_installed_elsewhere(mc, "mapcache_forget");
+    drop_cached(mc, i);
+    return true;
 }
 
 void mapcache_set_strict(struct mapcache *mc, bool strict)

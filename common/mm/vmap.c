@@ -38,7 +38,9 @@
  * lock is released before any panic, so a caught panic leaves a usable
  * allocator.
  */
+#include <arch/mm.h>
 #include <arch/pt.h>
+#include <domain/vcpu.h>
 #include <lib/lib.h>
 #include <lib/spinlock.h>
 #include <mm/mm.h>
@@ -381,6 +383,86 @@ unsigned int vm_size(const void *va)
 
 /* --- mapping frames ----------------------------------------------------------------- */
 
+/* --- RAM with other memory attributes ---------------------------------------------- */
+
+/*
+ * RAM is normally mapped write-back: the xenheap by its direct map, other
+ * frames by map_domain_page, the image and the frame table permanently. A
+ * second mapping of the same frame as Device or non-cacheable memory gives
+ * it mismatched attributes (Arm ARM A3.5.7): a CPU may allocate cache lines
+ * through the write-back alias, even speculatively, and write them back
+ * over what went through the other, or the non-cacheable access may miss
+ * what sits dirty in the cache. So a frame the frame table describes may be
+ * mapped with another memory type only if it is an allocated domheap page
+ * that this CPU's mapcache does not map in use (a cached slot of it is
+ * dropped first); its lines are cleaned and invalidated after it is mapped
+ * and again before it is unmapped (arch_dcache_clean_inval). What the
+ * caller must add: no map_domain_page or vmap of the frame while the
+ * mapping lives, and no other CPU keeping it cached in its mapcache.
+ */
+static const char *mt_name(unsigned int mt)
+{
+    switch (mt) {
+    case MT_DEVICE: return "Device memory";
+    case MT_NORMAL_NC: return "Normal non-cacheable memory";
+    case MT_STRONGLY_ORDERED: return "Strongly-ordered memory";
+    default: return "write-back memory";
+    }
+}
+
+/* Why frame m must not be mapped with another memory type, or NULL. */
+static const char *ram_conflict(mfn_t m)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (!mfn_valid(m))
+        return NULL;                /* not RAM the hypervisor describes: MMIO */
+    if (is_xen_heap_mfn(m))
+        return "xenheap RAM, which the direct map keeps mapped write-back";
+    if (page_state(mfn_to_page(m)) != PGS_inuse)
+        return "RAM that is not an allocated page (free, reserved or the hypervisor's own), "
+               "which the heap or the hypervisor maps write-back";
+    if (v && !mapcache_forget(&v->mapcache, m))
+        return "mapped write-back by map_domain_page on this CPU";
+    return NULL;
+}
+
+/* May every frame of the __vmap request be mapped with flags' memory type? */
+static bool attributes_match(const mfn_t *mfn, unsigned int granularity, unsigned int nr,
+                             unsigned int flags)
+{
+    unsigned int mt = flags & _PAGE_MT_MASK;
+
+    if (mt == MT_NORMAL)
+        return true;
+    for (unsigned int k = 0; k < nr; k++) {
+        for (unsigned int j = 0; j < granularity; j++) {
+            mfn_t m = mfn_add(mfn[k], j);
+            const char *why = ram_conflict(m);
+
+            if (why) {
+                printk("vmap: refusing to map mfn 0x%lx (pa 0x%llx) as %s: it is %s "
+                       "(mismatched memory attributes)\n", mfn_x(m),
+                       (unsigned long long)mfn_to_paddr(m), mt_name(mt), why);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Cleans and invalidates the cache lines of the RAM pages in [va, va + n pages). */
+static void clean_ram_pages(vaddr_t va, unsigned long n)
+{
+    for (unsigned long k = 0; k < n; k++) {
+        vaddr_t page = va + (k << PAGE_SHIFT);
+        paddr_t pa = pt_translate(page);
+
+        if (pa != PT_NO_PADDR && mfn_valid(paddr_to_mfn(pa)))
+            arch_dcache_clean_inval((const void *)page, PAGE_SIZE);
+    }
+}
+
 void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsigned int align,
              unsigned int flags)
 {
@@ -388,6 +470,8 @@ void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsign
     vaddr_t va;
 
     if (total == 0 || total > UINT32_MAX)
+        return NULL;
+    if (!attributes_match(mfn, granularity, nr, flags))
         return NULL;
     va = (vaddr_t)vm_alloc((unsigned int)total, align);
     if (!va)
@@ -397,6 +481,8 @@ void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsign
         vm_free((void *)va);
         return NULL;
     }
+    if ((flags & _PAGE_MT_MASK) != MT_NORMAL)
+        clean_ram_pages(va, (unsigned long)total);
     return (void *)va;
 }
 
@@ -408,10 +494,14 @@ void *vmap(const mfn_t *mfn, unsigned int nr)
 void vunmap(const void *va)
 {
     unsigned long s, n;
+    unsigned int level;
 
     spin_lock(&vm.lock);
     s = allocation_at("vunmap", va);
     n = run_length(s);
+    /* One memory type per allocation: its first page tells. */
+    if (lpae_attrindx(pt_lookup(page_va(s), &level)) != MT_NORMAL)
+        clean_ram_pages(page_va(s), n);
     BUG_ON(destroy_xen_mappings(page_va(s), page_va(s + n)) != 0);
     free_bits(s, n);
     spin_unlock(&vm.lock);

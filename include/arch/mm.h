@@ -40,4 +40,15 @@ size_t arch_xenheap_window(void);
  */
 void *arch_map_xenheap(paddr_t start, paddr_t end);
 
+/*
+ * Cleans and invalidates the data-cache lines of [va, va + size) to the
+ * point of coherency, whatever memory type va is mapped with (maintenance
+ * by VA acts on the physical address). vmap uses it around a mapping of RAM
+ * that is not write-back: dirty lines written through a write-back alias
+ * reach memory before the other mapping is used, and no stale line is left
+ * for the next write-back user. ARM32: DCCIMVAC per line, DSB; the host's
+ * memory is coherent, so nothing.
+ */
+void arch_dcache_clean_inval(const void *va, size_t size);
+
 #endif

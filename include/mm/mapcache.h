@@ -127,6 +127,14 @@ unsigned int mapcache_lookup(const struct mapcache *mc, mfn_t mfn);
 void mapcache_flush_cached(struct mapcache *mc);
 
 /*
+ * Makes sure mc maps mfn nowhere: a cached slot of it is invalidated (entry
+ * and this CPU's TLB) and freed; returns false, changing nothing, if a slot
+ * maps it with users (count > 0). For callers about to map the frame with
+ * other memory attributes (vmap.c). The same check as mapcache_flush_cached.
+ */
+bool mapcache_forget(struct mapcache *mc, mfn_t mfn);
+
+/*
  * Changes the policy; going strict first drops what is cached. The same
  * check as mapcache_flush_cached, whichever way the policy goes.
  */

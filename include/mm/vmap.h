@@ -49,6 +49,13 @@ unsigned int vm_size(const void *va);
  * Maps nr runs of granularity frames each, run i starting at mfn[i], one
  * after another from a virtual address aligned to align pages; flags as for
  * map_pages_to_xen (include _PAGE_BLOCK to allow 2 MiB blocks).
+ *
+ * With a memory type other than write-back (Device, non-cacheable), RAM
+ * that something maps write-back is refused with a message, since two
+ * mappings with mismatched attributes lose coherency: xenheap frames, frames
+ * that are not allocated pages, and frames this CPU's map_domain_page has in
+ * use (a cached slot is dropped). RAM frames that are accepted have their
+ * cache lines cleaned and invalidated once mapped, and again by vunmap.
  */
 void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsigned int align,
              unsigned int flags);
@@ -66,7 +73,9 @@ void vfree(void *va);
 /*
  * Maps [pa, pa + len) with the given flags and returns the address of pa
  * (pa need not be page aligned). ioremap uses Device attributes, for MMIO;
- * ioremap_wc Normal non-cacheable. NULL on failure.
+ * ioremap_wc Normal non-cacheable, for RAM the caller owns (an allocated
+ * domheap page it maps nowhere else) or MMIO that allows it. NULL on
+ * failure, including RAM refused as under __vmap.
  */
 void *ioremap_attr(paddr_t pa, size_t len, unsigned int flags);
 void *ioremap(paddr_t pa, size_t len);

@@ -216,6 +216,37 @@ SELFTEST(vmap_mmu, ioremap_reaches_the_uart)
     vmap_test_end(&fx);
 }
 
+/* Write-combining goes on RAM (a page nothing else maps), never over the live UART. */
+SELFTEST(vmap_mmu, write_combining_ram_through_the_mmu)
+{
+    struct vmap_fixture fx;
+    struct page_info *pg;
+    uint32_t *wc, *d, v = 0;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_page(NULL, 0);
+    if (!EXPECT(pg))
+        goto out;
+    d = map_domain_page(page_to_mfn(pg));
+    d[0] = 0x0dd0beef;
+    unmap_domain_page(d);
+    wc = ioremap_wc(page_to_maddr(pg), PAGE_SIZE);
+    if (EXPECT(wc)) {
+        EXPECT_EQ(par_of((vaddr_t)wc) >> 56, 0x44);    /* HMAIR0's Normal non-cacheable byte */
+        EXPECT_EQ(arch_probe_read32(wc, &v), 0);
+        EXPECT_EQ(v, 0x0dd0beef);
+        EXPECT_EQ(arch_probe_write32(wc + 1, 0xfeedface), 0);
+        iounmap(wc);
+        d = map_domain_page(page_to_mfn(pg));
+        EXPECT_EQ(d[1], 0xfeedface);
+        unmap_domain_page(d);
+    }
+    free_domheap_page(pg);
+out:
+    vmap_test_end(&fx);
+}
+
 /* A function in a page we map ourselves: "mov r0, #42; bx lr". */
 static const uint32_t return_42[] = { 0xe3a0002a, 0xe12fff1e };
 
