@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <lib/bootargs.h>
 #include <lib/lib.h>
+#include <mm/pt.h>
 #include <mm/setup_mm.h>
 #include <mm/vmap.h>
 #include <stdlib.h>
@@ -45,26 +46,68 @@ static void __noreturn boot_fail(const char *what)
 }
 
 /*
- * Maps the device tree read-only at DTB_VIRT_START with two 2 MiB blocks, so
- * that a blob of up to DTB_MAX_SIZE is reachable wherever it starts. Returns
- * its VA and, in avail, how many bytes from there are mapped.
+ * The device tree's window, DTB_VIRT_START: two level-3 tables of the image,
+ * linked into empty level-2 entries at boot, so that mapping the blob needs
+ * no allocator. A blob of DTB_MAX_SIZE starting anywhere in a page spans at
+ * most 513 pages.
+ */
+static lpae_t dtb_third[2][LPAE_ENTRIES] __attribute__((aligned(4096)));
+
+#define FDT_MAGIC_BE    0xd00dfeedu
+#define FDT_HEADER_SIZE 40u     /* struct fdt_header: ten 32-bit fields */
+
+/* A big-endian word at any alignment (HSCTLR.A faults unaligned loads). */
+static uint32_t read_be32(const volatile uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Maps the pages holding [pa, pa + bytes) at DTB_VIRT_START + (pa's page offset), read-only. */
+static void map_dtb_pages(paddr_t pa, size_t bytes)
+{
+    paddr_t first = pa & ~(paddr_t)(PAGE_SIZE - 1);
+    unsigned long pages = (unsigned long)((ROUNDUP(pa + bytes, (paddr_t)PAGE_SIZE) - first) >>
+                                          PAGE_SHIFT);
+
+    if (map_pages_to_xen(DTB_VIRT_START, paddr_to_mfn(first), pages, PAGE_HYPERVISOR_RO) != 0)
+        boot_fail("cannot map the device tree");
+}
+
+/*
+ * Maps the device tree read-only at DTB_VIRT_START, page by page: only the
+ * pages the blob occupies, as its header's totalsize says (at most
+ * DTB_MAX_SIZE). 2 MiB blocks would also map whatever surrounds the blob,
+ * which on a real board can be MMIO or nothing at all, as Normal memory the
+ * CPU may read speculatively. Returns the blob's VA and, in avail, how many
+ * bytes from there are mapped.
  */
 static const void *map_device_tree(paddr_t pa, size_t *avail)
 {
-    paddr_t base = pa & ~(paddr_t)(MB(2UL) - 1);
+    const volatile uint8_t *fdt = (const volatile uint8_t *)(DTB_VIRT_START +
+                                                             (uintptr_t)(pa & (PAGE_SIZE - 1)));
+    size_t bytes = FDT_HEADER_SIZE;
+    uint32_t total;
 
+    BUILD_BUG_ON(DTB_MAX_SIZE + PAGE_SIZE > 2 * LPAE_ENTRIES * PAGE_SIZE);
+    BUILD_BUG_ON(DTB_VIRT_SIZE < 2 * LPAE_ENTRIES * PAGE_SIZE);
     for (unsigned int i = 0; i < 2; i++) {
-        paddr_t block = base + (paddr_t)i * MB(2UL);
-        lpae_t v = block | LPAE_BLOCK | LPAE_LO_NORMAL | LPAE_AP_RO | ((lpae_t)LPAE_HI_XN << 32);
+        lpae_t *l2e = &boot_second[(DTB_VIRT_START >> LPAE_L2_SHIFT) + i];
 
-        write_pte(&boot_second[(DTB_VIRT_START >> LPAE_L2_SHIFT) + i], v);
+        BUG_ON(pte_valid(read_pte(l2e)));
+        write_pte(l2e, image_virt_to_phys(dtb_third[i]) | LPAE_TABLE);
     }
     dsb(ishst);
     isb();
-    *avail = DTB_VIRT_SIZE - (size_t)(pa - base);
-    if (*avail > DTB_MAX_SIZE)
-        *avail = DTB_MAX_SIZE;
-    return (const void *)(DTB_VIRT_START + (uintptr_t)(pa - base));
+
+    /* The header first; then as much as it says, if it is a device tree at all. */
+    map_dtb_pages(pa, bytes);
+    total = read_be32(fdt + 4);
+    if (read_be32(fdt) == FDT_MAGIC_BE && total > bytes) {
+        bytes = min((size_t)total, (size_t)DTB_MAX_SIZE);
+        map_dtb_pages(pa, bytes);
+    }
+    *avail = bytes;
+    return (const void *)fdt;
 }
 
 static void check_cpu(void)

@@ -12,6 +12,7 @@
 #include <asm/pgtable.h>
 #include <asm/smp.h>
 #include <asm/traps.h>
+#include <dt/bootinfo.h>
 #include <lib/lib.h>
 #include <mm/mm.h>
 #include <mm/page_alloc.h>
@@ -89,6 +90,53 @@ out:
         free_domheap_page(pg);
     if (x)
         free_xenheap_pages(x, 9);
+}
+
+const struct bootinfo *boot_info(void);
+
+/*
+ * The device tree is mapped with 4 KiB pages, exactly those the blob
+ * occupies: no 2 MiB block reaching over whatever lies around it (MMIO on
+ * some boards). Those pages are live and cannot be remapped either.
+ */
+SELFTEST(pt_live, device_tree_mapped_page_by_page)
+{
+    const struct bootinfo *bi = boot_info();
+    const struct reserved_range *dtb = NULL;
+    struct page_info *pg = alloc_domheap_page(NULL, 0);
+    vaddr_t va, last;
+    unsigned int level;
+    paddr_t first;
+    lpae_t e;
+
+    for (unsigned int i = 0; i < bi->nr_reserved && !dtb; i++)
+        if (bi->reserved[i].kind == RESV_DTB)
+            dtb = &bi->reserved[i];
+    if (!EXPECT(dtb) || !EXPECT(pg))
+        goto out;
+    first = dtb->start & ~(paddr_t)(PAGE_SIZE - 1);
+    va = DTB_VIRT_START + (vaddr_t)(dtb->start - first);
+    last = DTB_VIRT_START + (vaddr_t)(ROUNDUP(dtb->end, (paddr_t)PAGE_SIZE) - first);
+    selftest_diag("device tree at pa 0x%llx-0x%llx, mapped at 0x%lx-0x%lx",
+                  (unsigned long long)dtb->start, (unsigned long long)dtb->end,
+                  (unsigned long)va, (unsigned long)last);
+    for (vaddr_t p = DTB_VIRT_START; p < last; p += PAGE_SIZE) {
+        e = pt_lookup(p, &level);
+        if (!EXPECT_EQ(level, 3) || !EXPECT(e & LPAE_AP_RO) || !EXPECT(e & LPAE_XN) ||
+            !EXPECT_EQ(arch_translate_va(p), first + (p - DTB_VIRT_START)))
+            break;
+    }
+    /* Nothing after the blob's last page, nor in the rest of the window. */
+    EXPECT_EQ(arch_translate_va(last), PT_NO_PADDR);
+    EXPECT_EQ(pt_translate(last), PT_NO_PADDR);
+    EXPECT_EQ(pt_translate(DTB_VIRT_START + DTB_VIRT_SIZE - PAGE_SIZE), PT_NO_PADDR);
+
+    e = pt_lookup(DTB_VIRT_START, &level);
+    refused(map_pages_to_xen(DTB_VIRT_START, page_to_mfn(pg), 1, PAGE_HYPERVISOR_RO),
+            "would remap the live page at va 0xc00000", DTB_VIRT_START, e);
+out:
+    if (pg)
+        free_domheap_page(pg);
 }
 
 /* --- under concurrent use ------------------------------------------------- */
