@@ -389,10 +389,10 @@ unsigned int vm_size(const void *va)
  * RAM is normally mapped write-back: the xenheap by its direct map, other
  * frames by map_domain_page, the image and the frame table permanently. A
  * second mapping of the same frame as Device or non-cacheable memory gives
- * it mismatched attributes (Arm ARM A3.5.7): a CPU may allocate cache lines
- * through the write-back alias, even speculatively, and write them back
- * over what went through the other, or the non-cacheable access may miss
- * what sits dirty in the cache. So a frame the frame table describes may be
+ * it mismatched attributes (Arm ARM, "Mismatched memory attributes"): a CPU
+ * may allocate cache lines through the write-back alias, even
+ * speculatively, and write them back over what went through the other, or
+ * the non-cacheable access may miss what sits dirty in the cache. So a frame the frame table describes may be
  * mapped with another memory type only if it is an allocated domheap page
  * that this CPU's mapcache does not map in use (a cached slot of it is
  * dropped first); its lines are cleaned and invalidated after it is mapped

@@ -39,7 +39,8 @@ static inline void clean_dcache_to_poc(const void *va, size_t size)
 /*
  * Makes instructions just written as data at [va, va + size) (through a
  * write-back mapping) executable on every CPU, as the Arm ARM's sequence for
- * self- and cross-modifying code asks (B2.2.6, B2.2.7): clean the data cache
+ * self- and cross-modifying code asks (B2.2.6, and the rules for concurrent
+ * modification and execution of instructions): clean the data cache
  * to the point of unification by VA, DSB, then invalidate the instruction
  * caches and branch predictors of the whole inner shareable domain
  * (ICIALLUIS, BPIALLIS), DSB to wait for that everywhere, ISB. A CPU other
