@@ -8,14 +8,17 @@
  *     then zero it (it holds the boot page tables and the boot stack).
  *  3. Build the boot page tables: the image at its link address with
  *     per-section permissions (text RX, rodata R, data/bss RW+XN), the early
- *     UART in the fixmap, and a temporary 1 GiB identity mapping of the load
- *     address so that the instruction after the MMU switch still exists.
+ *     UART in the fixmap, and a temporary identity mapping of the one page
+ *     holding this stub, so that the instruction after the MMU switch still
+ *     exists. Only that page: an identity block would also cover whatever
+ *     lies around the load address on a real board (MMIO, or nothing), with
+ *     Normal memory attributes that the CPU may read speculatively.
  *  4. Turn on the MMU and caches (WXN on), jump to the link address, drop
  *     the identity mapping, set the stack and the vectors, call C.
  *
  * Secondary CPUs enter at secondary_entry (PSCI CPU_ON, context id = CPU
  * index), MMU off. The boot CPU has prepared a trampoline root table (the
- * shared first GiB plus the identity GiB), each CPU's own root table and
+ * shared first GiB plus the stub's identity page), each CPU's own root table and
  * stack, and cleaned them to the point of coherency, because a CPU with its
  * MMU off does not look in the other CPUs' caches. The secondary turns its
  * MMU on with the trampoline, jumps to the link address, removes the
@@ -224,16 +227,31 @@ create_boot_tables:
     mov     r1, #LPAE_HI_XN
     strd    r0, r1, [r7, #(FIXMAP_EARLY_UART * 8)]
 
-    /* Identity map of the GiB holding the load address: read-only, executable. */
+    /*
+     * Identity map of the page holding this stub (the linker script checks
+     * that .text.head fits in it): read-only, executable. Root entry of its
+     * GiB -> boot_identity_second -> boot_identity_third -> the page.
+     */
     lsr     r2, r9, #LPAE_L1_SHIFT
     cmp     r2, #0
     beq     loaded_too_low              /* it would collide with the image's own GiB */
-    lsl     r0, r2, #LPAE_L1_SHIFT
-    ldr     r3, =(LPAE_BLOCK | LPAE_LO_NORMAL | LPAE_AP_RO)
-    orr     r0, r0, r3
+    ldr     r5, =boot_identity_second
+    add     r5, r5, r10
+    ldr     r6, =boot_identity_third
+    add     r6, r6, r10
     mov     r1, #0
+    orr     r0, r5, #LPAE_TABLE
     add     r3, r4, r2, lsl #3
-    strd    r0, r1, [r3]
+    strd    r0, r1, [r3]                /* root[GiB of the load address] */
+    orr     r0, r6, #LPAE_TABLE
+    ubfx    r2, r9, #LPAE_L2_SHIFT, #9
+    add     r3, r5, r2, lsl #3
+    strd    r0, r1, [r3]                /* level 2: its 2 MiB */
+    ldr     r3, =(LPAE_PAGE | LPAE_LO_NORMAL | LPAE_AP_RO)
+    orr     r0, r9, r3                  /* r9 is page aligned, as the image mapping assumes */
+    ubfx    r2, r9, #LPAE_L3_SHIFT, #9
+    add     r3, r6, r2, lsl #3
+    strd    r0, r1, [r3]                /* level 3: the page */
 
     /*
      * The tables were written with the data cache off, straight to memory,
@@ -318,6 +336,7 @@ enable_mmu:
     isb
     mcr     p15, 4, r0, c8, c7, 0       /* TLBIALLH: no stale Hyp translations */
     mcr     p15, 0, r0, c7, c5, 0       /* ICIALLU */
+    mcr     p15, 0, r0, c7, c5, 6       /* BPIALL: the MMU switch changes every translation (B2.2.6) */
     dsb     sy
     isb
 #ifdef CONFIG_DEBUG
@@ -428,10 +447,13 @@ msg_too_low:
     .section .bss.page_aligned, "aw", %nobits
     .align  12
     .global boot_root, boot_second, boot_third_image, boot_third_fixmap
+    .global boot_identity_second, boot_identity_third
 boot_root:          .space 4096     /* level 1: only 4 entries are used */
 boot_second:        .space 4096     /* level 2 for VA 0-1 GiB */
 boot_third_image:   .space 4096     /* level 3 for the image's 2 MiB */
 boot_third_fixmap:  .space 4096     /* level 3 for the fixmap */
+boot_identity_second: .space 4096   /* level 2 for the identity GiB (boot and trampoline) */
+boot_identity_third:  .space 4096   /* level 3: the stub's one identity page */
 
     .align  4
     .global boot_stack, boot_stack_top

@@ -119,8 +119,9 @@ const lpae_t *smp_trampoline(void)
 static void arm_trampoline(paddr_t load)
 {
     write_pte(&trampoline_root[0], read_pte(&boot_root[0]));
+    /* The stub's identity page, through the boot CPU's identity tables (head.S). */
     write_pte(&trampoline_root[load >> LPAE_L1_SHIFT],
-              (load & ~(paddr_t)(GB(1UL) - 1)) | LPAE_BLOCK | LPAE_LO_NORMAL | LPAE_AP_RO);
+              image_virt_to_phys(boot_identity_second) | LPAE_TABLE);
     clean_dcache_to_poc(trampoline_root, sizeof(trampoline_root));
 }
 

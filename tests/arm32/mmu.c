@@ -113,6 +113,46 @@ SELFTEST(mmu, identity_map_is_gone)
     EXPECT_EQ(arch_translate_va((vaddr_t)_start), image_phys_start());
 }
 
+/* Valid entries of a table, and the last one's index in *last. */
+static unsigned int valid_entries(const lpae_t *t, unsigned int *last)
+{
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < LPAE_ENTRIES; i++)
+        if (lpae_is_valid(t[i])) {
+            n++;
+            *last = i;
+        }
+    return n;
+}
+
+/*
+ * The identity mapping the CPUs turn their MMU on through (the boot root's,
+ * then the trampoline's) maps one page, the boot stub's, read-only and
+ * executable: no block spreads Normal memory around the load address.
+ */
+SELFTEST(mmu, identity_map_was_the_stub_page_only)
+{
+    paddr_t load = image_phys_start();
+    const lpae_t *third;
+    unsigned int i = 0;
+    lpae_t e;
+
+    if (!EXPECT_EQ(valid_entries(boot_identity_second, &i), 1) ||
+        !EXPECT_EQ(i, (load >> LPAE_L2_SHIFT) & (LPAE_ENTRIES - 1)) ||
+        !EXPECT(lpae_is_table(boot_identity_second[i], 2)))
+        return;
+    third = boot_identity_third;
+    EXPECT_EQ(boot_identity_second[i] & LPAE_ADDR_MASK, image_virt_to_phys(third));
+    if (!EXPECT_EQ(valid_entries(third, &i), 1))
+        return;
+    e = third[i];
+    EXPECT_EQ(i, (load >> LPAE_L3_SHIFT) & (LPAE_ENTRIES - 1));
+    EXPECT_EQ(e & LPAE_ADDR_MASK, load);
+    EXPECT(e & LPAE_AP_RO);
+    EXPECT(!(e & LPAE_XN));
+}
+
 SELFTEST(mmu, image_sections_translate_to_load_address)
 {
     paddr_t base = image_phys_start();

@@ -53,6 +53,9 @@ extern lpae_t boot_root[LPAE_ENTRIES];
 extern lpae_t boot_second[LPAE_ENTRIES];
 extern lpae_t boot_third_image[LPAE_ENTRIES];
 extern lpae_t boot_third_fixmap[LPAE_ENTRIES];
+/* The boot stub's identity page, for the MMU switch (boot/head.S). */
+extern lpae_t boot_identity_second[LPAE_ENTRIES];
+extern lpae_t boot_identity_third[LPAE_ENTRIES];
 
 /* Point a fixmap slot at a 4 KiB frame (break-before-make if it was in use). */
 void set_fixmap(unsigned int slot, paddr_t pa, bool device);
