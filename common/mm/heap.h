@@ -28,16 +28,17 @@
 
 enum heap_id { HEAP_DOM, HEAP_XEN, NR_HEAPS };
 
-/* The free lists of one zone of one heap. */
-struct zone_lists {
-    unsigned int first[MAX_ORDER + 1];  /* pdx of each list's first block, if its bit is set */
-    unsigned int nonempty;              /* bit o: the order-o list has a block */
-    unsigned long free_pages;
-};
-
+/*
+ * The free lists of one heap, in arrays indexed by zone; the first-block
+ * field by order, then zone, so that the order-0 fields of all zones lie
+ * side by side and an order-0 list is found without a multiply (make bench:
+ * order-0 pair XXX).
+ */
 struct heap {
-    unsigned int nonempty_zones;        /* bit z: zone z has a free block */
-    struct zone_lists zone[NR_ZONES];
+    unsigned int nonempty_zones;                  /* bit z: zone z has a free block */
+    unsigned int nonempty[NR_ZONES];              /* bit o: zone z's order-o list has a block */
+    unsigned long free_pages[NR_ZONES];
+    unsigned int first[MAX_ORDER + 1][NR_ZONES];  /* pdx of each list's first block, if its bit is set */
 };
 
 BUILD_BUG_ON(NR_ZONES > 32);
@@ -103,35 +104,32 @@ static inline struct page_info *link_page(unsigned int link)
 static always_inline void list_add_locked(struct heap *hp, unsigned int zone, unsigned int order,
                                           struct page_info *pg)
 {
-    struct zone_lists *zl = &hp->zone[zone];
-
     pg->u.list.prev = PDX_NONE;
-    if (zl->nonempty & (1u << order)) {
-        pg->u.list.next = zl->first[order];
-        link_page(zl->first[order])->u.list.prev = page_link(pg);
+    if (hp->nonempty[zone] & (1u << order)) {
+        pg->u.list.next = hp->first[order][zone];
+        link_page(hp->first[order][zone])->u.list.prev = page_link(pg);
     } else {
         pg->u.list.next = PDX_NONE;
-        zl->nonempty |= 1u << order;
+        hp->nonempty[zone] |= 1u << order;
         hp->nonempty_zones |= 1u << zone;
     }
-    zl->first[order] = page_link(pg);
+    hp->first[order][zone] = page_link(pg);
 }
 
 static always_inline void list_del_locked(struct heap *hp, unsigned int zone, unsigned int order,
                                           const struct page_info *pg)
 {
-    struct zone_lists *zl = &hp->zone[zone];
     unsigned int next = pg->u.list.next, prev = pg->u.list.prev;
 
     if (prev == PDX_NONE)
-        zl->first[order] = next;
+        hp->first[order][zone] = next;
     else
         link_page(prev)->u.list.next = next;
     if (next != PDX_NONE)
         link_page(next)->u.list.prev = prev;
     else if (prev == PDX_NONE) {
-        zl->nonempty &= ~(1u << order);
-        if (!zl->nonempty)
+        hp->nonempty[zone] &= ~(1u << order);
+        if (!hp->nonempty[zone])
             hp->nonempty_zones &= ~(1u << zone);
     }
 }
@@ -140,16 +138,15 @@ static always_inline void list_del_locked(struct heap *hp, unsigned int zone, un
 static always_inline struct page_info *list_pop_locked(struct heap *hp, unsigned int zone,
                                                        unsigned int order)
 {
-    struct zone_lists *zl = &hp->zone[zone];
-    struct page_info *pg = link_page(zl->first[order]);
+    struct page_info *pg = link_page(hp->first[order][zone]);
     unsigned int next = pg->u.list.next;
 
-    zl->first[order] = next;
+    hp->first[order][zone] = next;
     if (next != PDX_NONE) {
         link_page(next)->u.list.prev = PDX_NONE;
     } else {
-        zl->nonempty &= ~(1u << order);
-        if (!zl->nonempty)
+        hp->nonempty[zone] &= ~(1u << order);
+        if (!hp->nonempty[zone])
             hp->nonempty_zones &= ~(1u << zone);
     }
     return pg;

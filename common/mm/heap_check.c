@@ -73,7 +73,7 @@ static void check_free_block(struct report *r, enum heap_id h, unsigned int z, u
 static unsigned long check_free_list(struct report *r, enum heap_id h, unsigned int z,
                                      unsigned int o)
 {
-    unsigned int prev = PDX_NONE, pdx = heaps[h].zone[z].first[o];
+    unsigned int prev = PDX_NONE, pdx = heaps[h].first[o][z];
     unsigned long pages = 0, steps = 0;
 
     while (pdx != PDX_NONE) {
@@ -112,21 +112,21 @@ static void check_lists(struct report *r)
 {
     for (enum heap_id h = 0; h < NR_HEAPS; h++) {
         for (unsigned int z = 0; z < NR_ZONES; z++) {
-            const struct zone_lists *zl = &heaps[h].zone[z];
+            const struct heap *hp = &heaps[h];
             unsigned long pages = 0;
 
-            if ((zl->nonempty != 0) != ((heaps[h].nonempty_zones >> z) & 1))
+            if ((hp->nonempty[z] != 0) != ((hp->nonempty_zones >> z) & 1))
                 report_problem(r, HEAP_BAD_COUNTERS, "%s zone %u: zone bit disagrees with its "
-                               "order bits 0x%x", heap_name[h], z, zl->nonempty);
-            if (zl->nonempty >> (MAX_ORDER + 1))
+                               "order bits 0x%x", heap_name[h], z, hp->nonempty[z]);
+            if (hp->nonempty[z] >> (MAX_ORDER + 1))
                 report_problem(r, HEAP_BAD_COUNTERS, "%s zone %u: order bits 0x%x above "
-                               "MAX_ORDER", heap_name[h], z, zl->nonempty);
+                               "MAX_ORDER", heap_name[h], z, hp->nonempty[z]);
             for (unsigned int o = 0; o <= MAX_ORDER; o++)
-                if (zl->nonempty & (1u << o))
+                if (hp->nonempty[z] & (1u << o))
                     pages += check_free_list(r, h, z, o);
-            if (pages != zl->free_pages)
+            if (pages != hp->free_pages[z])
                 report_problem(r, HEAP_BAD_COUNTERS, "%s zone %u: %lu free pages listed, "
-                               "counter says %lu", heap_name[h], z, pages, zl->free_pages);
+                               "counter says %lu", heap_name[h], z, pages, hp->free_pages[z]);
         }
     }
 }

@@ -163,26 +163,6 @@ static unsigned int zones_below(unsigned int memflags)
 }
 
 /*
- * Gives back the upper halves of the block of order j at pg, from order
- * j - 1 down to order, each to its own heap (the same one, unless a test
- * removed the xenheap's buffer pages). A block is contiguous in the frame
- * table (pdx.h), so its halves are found by pointer arithmetic.
- */
-static noinline void split_block_locked(unsigned int zone, struct page_info *pg, unsigned int j,
-                                        unsigned int order)
-{
-    while (j > order) {
-        struct page_info *upper;
-
-        j--;
-        upper = pg + (1UL << j);
-        upper->count_info |= PGC_head;
-        upper->order = j;
-        list_add_locked(heap_of_block(upper), zone, j, upper);
-    }
-}
-
-/*
  * The flags whose work is still to do when the pages are handed out: the
  * poison check always, the scrub unless the caller overwrites the pages.
  */
@@ -238,31 +218,23 @@ static always_inline unsigned int mark_allocated_locked(struct page_info *pg, un
 }
 
 /*
- * Finds where to allocate 2^order pages from: the highest zone that has a
- * large enough free block (keeping low memory for those who need it), and
- * in it the smallest such block's order j. False if there is none.
+ * Finds the zone to allocate 2^order pages from: the highest that has a
+ * large enough free block (keeping low memory for those who need it).
+ * False if there is none.
  */
-static always_inline bool find_free_block_locked(const struct heap *hp, unsigned int order,
-                                                 unsigned int memflags, unsigned int *zone,
-                                                 unsigned int *j)
+static always_inline bool find_zone_locked(const struct heap *hp, unsigned int order,
+                                           unsigned int memflags, unsigned int *zone)
 {
     unsigned int zones = hp->nonempty_zones;
 
     if (memflags >> _MEMF_bits)
         zones &= zones_below(memflags);
-    /* Every zone with free memory has a block of order 0 or more. */
-    if (order == 0 && zones) {
-        *zone = fls_ul(zones) - 1;
-        *j = (unsigned int)__builtin_ctz(hp->zone[*zone].nonempty);
-        return true;
-    }
     while (zones) {
         unsigned int z = fls_ul(zones) - 1;
-        unsigned int large_enough = hp->zone[z].nonempty >> order;
 
-        if (large_enough) {
+        /* Every zone with free memory has a block of order 0 or more. */
+        if (order == 0 || hp->nonempty[z] >> order) {
             *zone = z;
-            *j = order + (unsigned int)__builtin_ctz(large_enough);
             return true;
         }
         zones &= ~(1u << z);
@@ -270,25 +242,53 @@ static always_inline bool find_free_block_locked(const struct heap *hp, unsigned
     return false;
 }
 
+/*
+ * Takes the smallest free block of zone larger than 2^order pages, which
+ * has one, and gives back its upper halves, from the largest down to
+ * order, each to its own heap (the same one, unless a test removed the
+ * xenheap's buffer pages). Returns the block of 2^order pages left. A block
+ * is contiguous in the frame table (pdx.h), so its halves are found by
+ * pointer arithmetic.
+ */
+static noinline struct page_info *split_block_locked(struct heap *hp, unsigned int zone,
+                                                     unsigned int order)
+{
+    unsigned int j = order + (unsigned int)__builtin_ctz(hp->nonempty[zone] >> order);
+    struct page_info *pg = list_pop_locked(hp, zone, j);
+
+    while (j > order) {
+        struct page_info *upper;
+
+        j--;
+        upper = pg + (1UL << j);
+        upper->count_info |= PGC_head;
+        upper->order = j;
+        list_add_locked(heap_of_block(upper), zone, j, upper);
+    }
+    return pg;
+}
+
 /* Allocates 2^order pages from heap; NULL if no block is large enough. */
 static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsigned int order,
                                                         unsigned int memflags)
 {
     struct heap *hp = &heaps[heap];
-    unsigned int zone, j, work;
+    unsigned int zone, work;
     struct page_info *pg;
 
     if (order > MAX_ORDER)
         return NULL;
     spin_lock(&heap_lock);
-    if (!find_free_block_locked(hp, order, memflags, &zone, &j)) {
+    if (!find_zone_locked(hp, order, memflags, &zone)) {
         spin_unlock(&heap_lock);
         return NULL;
     }
-    pg = list_pop_locked(hp, zone, j);
-    if (j > order)
-        split_block_locked(zone, pg, j, order);
-    hp->zone[zone].free_pages -= 1UL << order;
+    /* A block of the size asked for if the zone has one, else a larger one split. */
+    if (hp->nonempty[zone] & (1u << order))
+        pg = list_pop_locked(hp, zone, order);
+    else
+        pg = split_block_locked(hp, zone, order);
+    hp->free_pages[zone] -= 1UL << order;
     work = mark_allocated_locked(pg, order, heap, memflags);
     spin_unlock(&heap_lock);
 
@@ -386,7 +386,7 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
     for (unsigned long i = 0; i < n; i++)
         pg[i].count_info = state;
     pg->count_info |= PGC_head;
-    heaps[heap].zone[state >> PGC_zone_shift].free_pages += n;
+    heaps[heap].free_pages[state >> PGC_zone_shift] += n;
     insert_free_block_locked(&heaps[heap], state >> PGC_zone_shift, pg, order);
     spin_unlock(&heap_lock);
     return owner;
@@ -395,16 +395,32 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
 /* --- the two heaps' APIs ------------------------------------------------- */
 
 /*
- * Each API below calls the inlined path twice, once with order 0 written
- * out: that copy has its loops and its search folded away by the compiler,
- * and it serves the commonest request (make bench: order-0 pair 252 -> 205
- * instructions in the image).
+ * Each API inlines the path for order 0, the commonest request, where the
+ * compiler folds away its loops and its search; other orders call the
+ * copies below, so that order 0 does not save the registers their loops
+ * need (make bench: order-0 pair 252 -> 205 instructions in the image, and
+ * XXX).
  */
+static noinline struct page_info *alloc_xen_pages(unsigned int order, unsigned int memflags)
+{
+    return alloc_heap_pages(HEAP_XEN, order, memflags);
+}
+
+static noinline struct domain *free_dom_pages(struct page_info *pg, unsigned int order,
+                                              const char *caller)
+{
+    return free_heap_pages(HEAP_DOM, pg, order, true, caller);
+}
+
+static noinline void free_xen_pages(struct page_info *pg, unsigned int order)
+{
+    free_heap_pages(HEAP_XEN, pg, order, false, "free_xenheap_pages");
+}
 
 void *alloc_xenheap_pages(unsigned int order, unsigned int memflags)
 {
     struct page_info *pg = order == 0 ? alloc_heap_pages(HEAP_XEN, 0, memflags)
-                                      : alloc_heap_pages(HEAP_XEN, order, memflags);
+                                      : alloc_xen_pages(order, memflags);
 
     return pg ? page_to_virt(pg) : NULL;
 }
@@ -421,7 +437,7 @@ void free_xenheap_pages(void *v, unsigned int order)
     if (order == 0)
         free_heap_pages(HEAP_XEN, pg, 0, false, "free_xenheap_pages");
     else
-        free_heap_pages(HEAP_XEN, pg, order, false, "free_xenheap_pages");
+        free_xen_pages(pg, order);
 }
 
 /* Gives new pages to d; if d refuses them, they go back untouched. */
@@ -430,24 +446,37 @@ static noinline struct page_info *assign_new_pages(struct domain *d, struct page
 {
     if (assign_pages(d, pg, order) == 0)
         return pg;
-    free_heap_pages(HEAP_DOM, pg, order, true, "alloc_domheap_pages");
+    free_dom_pages(pg, order, "alloc_domheap_pages");
     return NULL;
+}
+
+static always_inline struct page_info *alloc_dom_pages(struct domain *d, unsigned int order,
+                                                       unsigned int memflags)
+{
+    struct page_info *pg = alloc_heap_pages(HEAP_DOM, order, memflags);
+
+    return pg && d ? assign_new_pages(d, pg, order) : pg;
+}
+
+static noinline struct page_info *alloc_dom_pages_any(struct domain *d, unsigned int order,
+                                                      unsigned int memflags)
+{
+    return alloc_dom_pages(d, order, memflags);
 }
 
 struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
                                       unsigned int memflags)
 {
-    struct page_info *pg = order == 0 ? alloc_heap_pages(HEAP_DOM, 0, memflags)
-                                      : alloc_heap_pages(HEAP_DOM, order, memflags);
-
-    return pg && d ? assign_new_pages(d, pg, order) : pg;
+    if (order != 0)
+        return alloc_dom_pages_any(d, order, memflags);
+    return alloc_dom_pages(d, 0, memflags);
 }
 
 void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
     struct domain *owner = order == 0
                            ? free_heap_pages(HEAP_DOM, pg, 0, true, "free_domheap_pages")
-                           : free_heap_pages(HEAP_DOM, pg, order, true, "free_domheap_pages");
+                           : free_dom_pages(pg, order, "free_domheap_pages");
 
     if (owner)
         domain_adjust_tot_pages(owner, -(long)(1UL << order));
@@ -460,7 +489,7 @@ unsigned long heap_free_pages_locked(const struct heap *hp)
     unsigned long n = 0;
 
     for (unsigned int z = 0; z < NR_ZONES; z++)
-        n += hp->zone[z].free_pages;
+        n += hp->free_pages[z];
     return n;
 }
 
