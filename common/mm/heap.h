@@ -152,14 +152,24 @@ static always_inline struct page_info *list_pop_locked(struct heap *hp, unsigned
     return pg;
 }
 
-/* The first page of the buddy of the order-'order' block at pg; NULL if it has no page_info. */
+/*
+ * The first page of the buddy of the order-'order' block at pg, for an
+ * order below PDX_GROUP_SHIFT: inside a PDX group, pdx and mfn share their
+ * low bits (pdx.h), so the buddy is in the same group.
+ */
+static always_inline struct page_info *buddy_in_group(const struct page_info *pg,
+                                                      unsigned int order)
+{
+    return pdx_to_page(_pdx(pdx_x(page_to_pdx(pg)) ^ (1UL << order)));
+}
+
+/* The same for any order; NULL if the buddy has no page_info. */
 static always_inline struct page_info *buddy_page(const struct page_info *pg, unsigned int order)
 {
     mfn_t buddy;
 
-    /* Inside a PDX group, pdx and mfn share their low bits (pdx.h). */
     if (order < PDX_GROUP_SHIFT)
-        return pdx_to_page(_pdx(pdx_x(page_to_pdx(pg)) ^ (1UL << order)));
+        return buddy_in_group(pg, order);
     buddy = _mfn(mfn_x(page_to_mfn(pg)) ^ (1UL << order));
     return mfn_valid(buddy) ? mfn_to_page(buddy) : NULL;
 }
@@ -191,12 +201,17 @@ static always_inline bool buddy_is_free(const struct page_info *pg, unsigned int
 {
     const struct page_info *buddy;
 
-    if (order == MAX_ORDER || !(buddy = buddy_page(pg, order)))
+    if (order < PDX_GROUP_SHIFT)
+        buddy = buddy_in_group(pg, order);
+    else if (order == MAX_ORDER || !(buddy = buddy_page(pg, order)))
         return false;
     return is_free_block(buddy, order) && (buddy->count_info & PGC_zone_mask) == PGC_zone(zone);
 }
 
-/* The same, with the common case (a busy buddy: nothing to merge) inline. */
+/*
+ * The same, with the common case (a busy buddy: nothing to merge) inline.
+ * pg->order is already order.
+ */
 static always_inline void insert_free_block_locked(struct heap *hp, unsigned int zone,
                                                    struct page_info *pg, unsigned int order)
 {
@@ -204,7 +219,6 @@ static always_inline void insert_free_block_locked(struct heap *hp, unsigned int
         merge_free_block_locked(hp, zone, pg, order);
         return;
     }
-    pg->order = order;
     list_add_locked(hp, zone, order, pg);
 }
 

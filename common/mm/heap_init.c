@@ -57,6 +57,7 @@ static void init_heap_pages(unsigned long start, unsigned long end)
             pg[i].count_info = PGS_free | PGC_need_scrub | PGC_zone(zone);
         }
         pg->count_info |= PGC_head;
+        pg->order = order;
         heaps[mfn_heap(first)].free_pages[zone] += n;
         insert_free_block_locked(&heaps[mfn_heap(first)], zone, pg, order);
         start += n;

@@ -360,7 +360,6 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
     unsigned int state;
     struct domain *owner;
 
-    check_freed_pointer(pg, caller);
     if (order > MAX_ORDER)
         panic("%s: order %u is above MAX_ORDER (%u)", caller, order, MAX_ORDER);
 
@@ -472,14 +471,26 @@ struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order,
     return alloc_dom_pages(d, 0, memflags);
 }
 
-void free_domheap_pages(struct page_info *pg, unsigned int order)
+static always_inline void free_domheap_block(struct page_info *pg, unsigned int order)
 {
-    struct domain *owner = order == 0
-                           ? free_heap_pages(HEAP_DOM, pg, 0, true, "free_domheap_pages")
-                           : free_dom_pages(pg, order, "free_domheap_pages");
+    struct domain *owner = free_heap_pages(HEAP_DOM, pg, order, true, "free_domheap_pages");
 
     if (owner)
         domain_adjust_tot_pages(owner, -(long)(1UL << order));
+}
+
+static noinline void free_domheap_block_any(struct page_info *pg, unsigned int order)
+{
+    free_domheap_block(pg, order);
+}
+
+void free_domheap_pages(struct page_info *pg, unsigned int order)
+{
+    check_freed_pointer(pg, "free_domheap_pages");
+    if (order != 0)
+        free_domheap_block_any(pg, order);
+    else
+        free_domheap_block(pg, 0);
 }
 
 /* --- counters ------------------------------------------------------------ */

@@ -178,11 +178,29 @@ static inline void *maddr_to_virt(paddr_t pa)
     return (void *)(xenheap_virt_start + (vaddr_t)(pa - mfn_to_paddr(xenheap_mfn_start)));
 }
 
-/* Xenheap only: virtual <-> machine address, frame number, page. */
+/* Xenheap only: virtual address <-> frame number, in frames (no 64-bit addresses). */
+static inline mfn_t virt_to_mfn(const void *va)
+{
+#ifdef CONFIG_DEBUG
+    if (unlikely(!is_xen_heap_virt(va)))
+        xenheap_bad_virt("virt_to_mfn", va);
+#endif
+    return mfn_add(xenheap_mfn_start, ((vaddr_t)va - xenheap_virt_start) >> PAGE_SHIFT);
+}
+
+static inline void *mfn_to_virt(mfn_t mfn)
+{
+#ifdef CONFIG_DEBUG
+    if (unlikely(!is_xen_heap_mfn(mfn)))
+        xenheap_bad_maddr("mfn_to_virt", mfn_to_paddr(mfn));
+#endif
+    return (void *)(xenheap_virt_start +
+                    ((vaddr_t)(mfn_x(mfn) - mfn_x(xenheap_mfn_start)) << PAGE_SHIFT));
+}
+
+/* Xenheap only: virtual <-> machine address, page. */
 #define __pa(va) virt_to_maddr(va)
 #define __va(pa) maddr_to_virt(pa)
-#define virt_to_mfn(va) paddr_to_mfn(virt_to_maddr(va))
-#define mfn_to_virt(mfn) maddr_to_virt(mfn_to_paddr(mfn))
 #define virt_to_page(va) mfn_to_page(virt_to_mfn(va))
 #define page_to_virt(pg) mfn_to_virt(page_to_mfn(pg))
 
