@@ -181,7 +181,8 @@ static noinline void __noreturn not_free_unlock(const struct page_info *pg)
 /*
  * Marks the free block of 2^order pages at pg allocated from heap, keeping
  * the flags whose work prepare_pages() will do. Returns those flags, OR-ed
- * over the block. The first page also gets PGC_head and the order.
+ * over the block. The first page also gets PGC_head; it records the order
+ * already, as the first page of any free block does.
  */
 static always_inline unsigned int mark_allocated_locked(struct page_info *pg, unsigned int order,
                                                         enum heap_id heap, unsigned int memflags)
@@ -196,7 +197,6 @@ static always_inline unsigned int mark_allocated_locked(struct page_info *pg, un
             if (page_state(&pg[i]) != PGS_free)
                 not_free_unlock(&pg[i]);
     pg->count_info = state | PGC_head | work;
-    pg->order = order;
     pg->u.owner = NULL;
     if (!keep) {
         /* No work to keep: stores only, four pages a round (make bench: order-9 pair). */
@@ -265,6 +265,7 @@ static noinline struct page_info *split_block_locked(struct heap *hp, unsigned i
         upper->order = j;
         list_add_locked(heap_of_block(upper), zone, j, upper);
     }
+    pg->order = order;
     return pg;
 }
 
@@ -283,12 +284,12 @@ static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsig
         spin_unlock(&heap_lock);
         return NULL;
     }
+    hp->free_pages[zone] -= 1UL << order;
     /* A block of the size asked for if the zone has one, else a larger one split. */
     if (hp->nonempty[zone] & (1u << order))
         pg = list_pop_locked(hp, zone, order);
     else
         pg = split_block_locked(hp, zone, order);
-    hp->free_pages[zone] -= 1UL << order;
     work = mark_allocated_locked(pg, order, heap, memflags);
     spin_unlock(&heap_lock);
 
