@@ -11,7 +11,7 @@
  * list's first-block field is read only when its bit is set, so an empty
  * heap needs no initialisation.
  *
- * Locking: heap_lock protects heaps[] and the count_info, order and list
+ * Locking: heaps.lock protects heaps.heap[] and the count_info, order and list
  * links of every page of the heap. A function named *_locked expects the
  * caller to hold it and returns with it still held. Every other function
  * takes and drops it itself, and never panics while holding it: misuse is
@@ -45,8 +45,13 @@ BUILD_BUG_ON(NR_ZONES > 32);
 BUILD_BUG_ON(MAX_ORDER >= 32);
 BUILD_BUG_ON(NR_ZONES - 1 > PGC_zone_mask >> PGC_zone_shift);
 
-extern spinlock_t heap_lock;
-extern struct heap heaps[NR_HEAPS];
+/* Both heaps, with the lock that protects them (see above). */
+struct heaps {
+    spinlock_t lock;
+    struct heap heap[NR_HEAPS];
+};
+
+extern struct heaps heaps;
 extern const char *const heap_name[NR_HEAPS];
 
 /* The xenheap end pages withheld from the heap (see init_xenheap_pages). */
@@ -177,7 +182,7 @@ static always_inline struct page_info *buddy_page(const struct page_info *pg, un
 /* The heap whose lists hold a free block: its first frame's. */
 static inline struct heap *heap_of_block(const struct page_info *pg)
 {
-    return &heaps[mfn_heap(page_to_mfn(pg))];
+    return &heaps.heap[mfn_heap(page_to_mfn(pg))];
 }
 
 /*

@@ -73,7 +73,7 @@ static void check_free_block(struct report *r, enum heap_id h, unsigned int z, u
 static unsigned long check_free_list(struct report *r, enum heap_id h, unsigned int z,
                                      unsigned int o)
 {
-    unsigned int prev = PDX_NONE, pdx = heaps[h].first[o][z];
+    unsigned int prev = PDX_NONE, pdx = heaps.heap[h].first[o][z];
     unsigned long pages = 0, steps = 0;
 
     while (pdx != PDX_NONE) {
@@ -112,7 +112,7 @@ static void check_lists(struct report *r)
 {
     for (enum heap_id h = 0; h < NR_HEAPS; h++) {
         for (unsigned int z = 0; z < NR_ZONES; z++) {
-            const struct heap *hp = &heaps[h];
+            const struct heap *hp = &heaps.heap[h];
             unsigned long pages = 0;
 
             if ((hp->nonempty[z] != 0) != ((hp->nonempty_zones >> z) & 1))
@@ -254,10 +254,10 @@ static void check_pages(struct report *r)
     if (w.free_end > max_pdx || w.used_end > max_pdx)
         report_problem(r, HEAP_BAD_STATE, "a block runs past the end of the frame table");
     for (enum heap_id h = 0; h < NR_HEAPS; h++)
-        if (w.free_pages[h] != heap_free_pages_locked(&heaps[h]))
+        if (w.free_pages[h] != heap_free_pages_locked(&heaps.heap[h]))
             report_problem(r, HEAP_BAD_COUNTERS, "%lu free %s pages in the frame table, "
                            "counters say %lu", w.free_pages[h], heap_name[h],
-                           heap_free_pages_locked(&heaps[h]));
+                           heap_free_pages_locked(&heaps.heap[h]));
 }
 
 /* The buffer pages are withheld xenheap end pages; the frame table's memory is not heap. */
@@ -298,10 +298,10 @@ unsigned int heap_check(void)
 
     if (!frame_table)
         return 0;
-    spin_lock(&heap_lock);
+    spin_lock(&heaps.lock);
     check_lists(&r);
     check_pages(&r);
     check_buffer_and_frametable(&r);
-    spin_unlock(&heap_lock);
+    spin_unlock(&heaps.lock);
     return report_finish(&r);
 }

@@ -33,7 +33,7 @@ static void init_heap_pages(unsigned long start, unsigned long end)
     if (start == 0)
         start = 1;
 
-    spin_lock(&heap_lock);
+    spin_lock(&heaps.lock);
     while (start < end) {
         unsigned int order = min(min((unsigned int)__builtin_ctzl(start), (unsigned int)MAX_ORDER),
                                  fls_ul(end - start) - 1);
@@ -43,14 +43,14 @@ static void init_heap_pages(unsigned long start, unsigned long end)
         struct page_info *pg;
 
         if (!mfn_valid(first) || !mfn_valid(last)) {
-            spin_unlock(&heap_lock);
+            spin_unlock(&heaps.lock);
             panic("heap: frames 0x%lx-0x%lx (pa 0x%llx) have no page_info", start,
                   mfn_x(last), (unsigned long long)mfn_to_paddr(first));
         }
         pg = mfn_to_page(first);
         for (unsigned long i = 0; i < n; i++) {
             if (page_state(&pg[i]) != PGS_none) {
-                spin_unlock(&heap_lock);
+                spin_unlock(&heaps.lock);
                 panic("init_heap_pages: page mfn 0x%lx (pa 0x%llx) is given to the heap twice",
                       start + i, (unsigned long long)mfn_to_paddr(mfn_add(first, i)));
             }
@@ -58,11 +58,11 @@ static void init_heap_pages(unsigned long start, unsigned long end)
         }
         pg->count_info |= PGC_head;
         pg->order = order;
-        heaps[mfn_heap(first)].free_pages[zone] += n;
-        insert_free_block_locked(&heaps[mfn_heap(first)], zone, pg, order);
+        heaps.heap[mfn_heap(first)].free_pages[zone] += n;
+        insert_free_block_locked(&heaps.heap[mfn_heap(first)], zone, pg, order);
         start += n;
     }
-    spin_unlock(&heap_lock);
+    spin_unlock(&heaps.lock);
 }
 
 static void withhold_buffer_page(mfn_t mfn)
@@ -127,7 +127,7 @@ void heap_set_xenheap_buffer(bool enabled)
 
 void heap_reset(void)
 {
-    spin_lock_init(&heap_lock);
-    memset(heaps, 0, sizeof(heaps));
+    spin_lock_init(&heaps.lock);
+    memset(heaps.heap, 0, sizeof(heaps.heap));
     nr_buffer_pages = 0;
 }

@@ -34,8 +34,7 @@
 
 #include "heap.h"
 
-spinlock_t heap_lock = SPIN_LOCK_UNLOCKED;
-struct heap heaps[NR_HEAPS];
+struct heaps heaps = { .lock = SPIN_LOCK_UNLOCKED };
 const char *const heap_name[NR_HEAPS] = { "domheap", "xenheap" };
 
 BUILD_BUG_ON(MEMF_no_scrub >= (1u << _MEMF_bits));
@@ -57,7 +56,7 @@ static void __noreturn __printf(3, 4) misuse_unlock(const char *caller, mfn_t mf
     va_start(ap, fmt);
     fmt_vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    spin_unlock(&heap_lock);
+    spin_unlock(&heaps.lock);
     panic("%s: page mfn 0x%lx (pa 0x%llx) %s", caller, mfn_x(mfn),
           (unsigned long long)mfn_to_paddr(mfn), why);
 }
@@ -273,15 +272,15 @@ static noinline struct page_info *split_block_locked(struct heap *hp, unsigned i
 static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsigned int order,
                                                         unsigned int memflags)
 {
-    struct heap *hp = &heaps[heap];
+    struct heap *hp = &heaps.heap[heap];
     unsigned int zone, work;
     struct page_info *pg;
 
     if (order > MAX_ORDER)
         return NULL;
-    spin_lock(&heap_lock);
+    spin_lock(&heaps.lock);
     if (!find_zone_locked(hp, order, memflags, &zone)) {
-        spin_unlock(&heap_lock);
+        spin_unlock(&heaps.lock);
         return NULL;
     }
     hp->free_pages[zone] -= 1UL << order;
@@ -291,7 +290,7 @@ static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsig
     else
         pg = split_block_locked(hp, zone, order);
     work = mark_allocated_locked(pg, order, heap, memflags);
-    spin_unlock(&heap_lock);
+    spin_unlock(&heaps.lock);
 
     if (work)
         prepare_pages(pg, 1UL << order);
@@ -364,7 +363,7 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
     if (order > MAX_ORDER)
         panic("%s: order %u is above MAX_ORDER (%u)", caller, order, MAX_ORDER);
 
-    spin_lock(&heap_lock);
+    spin_lock(&heaps.lock);
     /* A block that passes lies inside the frame table: it was allocated with this order. */
     if (!is_allocation_head(pg, order, heap))
         bad_free_unlock(pg, order, heap, caller);
@@ -386,9 +385,9 @@ static always_inline struct domain *free_heap_pages(enum heap_id heap, struct pa
     for (unsigned long i = 0; i < n; i++)
         pg[i].count_info = state;
     pg->count_info |= PGC_head;
-    heaps[heap].free_pages[state >> PGC_zone_shift] += n;
-    insert_free_block_locked(&heaps[heap], state >> PGC_zone_shift, pg, order);
-    spin_unlock(&heap_lock);
+    heaps.heap[heap].free_pages[state >> PGC_zone_shift] += n;
+    insert_free_block_locked(&heaps.heap[heap], state >> PGC_zone_shift, pg, order);
+    spin_unlock(&heaps.lock);
     return owner;
 }
 
@@ -510,12 +509,12 @@ static unsigned long free_pages_of(bool xen, bool dom)
 {
     unsigned long n = 0;
 
-    spin_lock(&heap_lock);
+    spin_lock(&heaps.lock);
     if (xen)
-        n += heap_free_pages_locked(&heaps[HEAP_XEN]);
+        n += heap_free_pages_locked(&heaps.heap[HEAP_XEN]);
     if (dom)
-        n += heap_free_pages_locked(&heaps[HEAP_DOM]);
-    spin_unlock(&heap_lock);
+        n += heap_free_pages_locked(&heaps.heap[HEAP_DOM]);
+    spin_unlock(&heaps.lock);
     return n;
 }
 
@@ -536,5 +535,5 @@ unsigned long heap_free_pages(void)
 
 bool heap_lock_is_held(void)
 {
-    return spin_is_locked(&heap_lock);
+    return spin_is_locked(&heaps.lock);
 }
