@@ -36,7 +36,7 @@ enum heap_id { HEAP_DOM, HEAP_XEN, NR_HEAPS };
 struct heap {
     unsigned int nonempty_zones;                  /* bit z: zone z has a free block */
     unsigned int nonempty[NR_ZONES];              /* bit o: zone z's order-o list has a block */
-    unsigned long free_pages[NR_ZONES];
+    unsigned long free_pages[NR_ZONES];           /* pages on zone z's lists */
     unsigned int first[MAX_ORDER + 1][NR_ZONES];  /* pdx of each list's first block, if its bit is set */
 };
 
