@@ -44,6 +44,10 @@
 #define TLBIALLHIS  CP32(4, c8, c3, 0)
 #define TLBIMVAH    CP32(4, c8, c7, 1)
 #define TLBIMVAHIS  CP32(4, c8, c3, 1)
+#define TLBIALLIS   CP32(0, c8, c3, 0)    /* from Hyp: this VMID's Non-secure PL1&0 entries */
+#define TLBIALLNSNHIS CP32(4, c8, c3, 4)  /* every VMID's Non-secure PL1&0 entries */
+#define VTCR        CP32(4, c2, c1, 2)
+#define VTTBR       CP64(6, c2)
 #define ICIALLU     CP32(0, c7, c5, 0)
 #define DCCIMVAC    CP32(0, c7, c14, 1)
 #define CNTFRQ      CP32(0, c14, c0, 0)
