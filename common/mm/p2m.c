@@ -33,6 +33,7 @@
 #include <mm/p2m.h>
 #include <mm/page_alloc.h>
 #include <string.h>
+#include <test/hooks.h>
 
 /* First MFN beyond 40-bit physical addresses (LPAE output addresses). */
 #define MAX_MFN (1UL << (40 - PAGE_SHIFT))
@@ -187,13 +188,12 @@ static void free_table_tree(struct p2m_domain *p2m, mfn_t table, unsigned int le
     p2m->nr_tables--;
 }
 
-/* Write 0, DSB, invalidate the VMID's TLB entries (complete): the "break". */
-static void break_entry(const struct p2m_domain *p2m, lpae_t *entry, paddr_t ipa,
-                        unsigned int level)
+/* Tests only (test/hooks.h): skip the break, to show that the host's checker sees it. */
+static bool skip_break;
+
+void p2m_test_skip_break(bool skip)
 {
-    arch_p2m_write(entry, 0, ipa, level);
-    arch_p2m_barrier();
-    arch_p2m_flush_vmid(p2m->vttbr);
+    skip_break = skip;
 }
 
 /* Write a new entry where none is valid, and make it visible. */
@@ -201,6 +201,24 @@ static void make_entry(lpae_t *entry, lpae_t value, paddr_t ipa, unsigned int le
 {
     arch_p2m_write(entry, value, ipa, level);
     arch_p2m_barrier();
+}
+
+/*
+ * Replaces the valid entry at `entry` by `value` (0: removal) with break-before-make:
+ * write 0, DSB, invalidate the VMID's TLB entries (complete); then the new entry and DSB.
+ */
+static void replace_entry(const struct p2m_domain *p2m, lpae_t *entry, lpae_t value,
+                          paddr_t ipa, unsigned int level)
+{
+    if (unlikely(skip_break)) {
+        make_entry(entry, value, ipa, level);
+        return;
+    }
+    arch_p2m_write(entry, 0, ipa, level);
+    arch_p2m_barrier();
+    arch_p2m_flush_vmid(p2m->vttbr);
+    if (lpae_is_valid(value))
+        make_entry(entry, value, ipa, level);
 }
 
 /* --- walks --------------------------------------------------------------------------- */
@@ -275,15 +293,14 @@ static int set_one(struct p2m_domain *p2m, gfn_t gfn, mfn_t mfn, p2m_type_t t,
         if (level == target) {
             if (t == p2m_invalid) {
                 if (lpae_is_valid(e)) {
-                    break_entry(p2m, entry, base, level);
+                    replace_entry(p2m, entry, 0, base, level);
                     if (lpae_is_table(e, level))
                         free_table_tree(p2m, entry_mfn(e), level + 1);
                 }
             } else if (lpae_is_valid(e)) {
                 /* Only an empty table can be here (range_mapped): give way to the block. */
                 ASSERT(lpae_is_table(e, level));
-                break_entry(p2m, entry, base, level);
-                make_entry(entry, make_leaf(mfn, t, level), base, level);
+                replace_entry(p2m, entry, make_leaf(mfn, t, level), base, level);
                 free_table_tree(p2m, entry_mfn(e), level + 1);
             } else {
                 make_entry(entry, make_leaf(mfn, t, level), base, level);
@@ -311,8 +328,8 @@ static int set_one(struct p2m_domain *p2m, gfn_t gfn, mfn_t mfn, p2m_type_t t,
                 unmap_domain_page(page);
                 return rc;
             }
-            break_entry(p2m, entry, base, level);   /* its DSB also publishes the table */
-            make_entry(entry, make_table(child), base, level);
+            arch_p2m_barrier();                 /* the filled table before the link */
+            replace_entry(p2m, entry, make_table(child), base, level);
         } else {
             child = entry_mfn(e);
         }

@@ -18,6 +18,7 @@
 #include <mm/p2m.h>
 #include <mm/page_alloc.h>
 #include <mm/setup_mm.h>
+#include <test/hooks.h>
 #include <test/selftest.h>
 
 #define LOG_CAPACITY 8192
@@ -257,5 +258,40 @@ SELFTEST(p2m_host, flush_names_the_right_vmid)
     EXPECT_EQ(mfn_x(p2m_lookup(&a.p2m, _gfn(0x100), NULL)), 0x40000);
     p2m_teardown(&a);
     p2m_teardown(&b);
+    EXPECT_EQ(avail_domheap_pages(), before);
+}
+
+/* The checker on the real code with its breaks switched off: every change is caught. */
+SELFTEST(p2m_host, missing_break_in_the_real_code_is_caught)
+{
+    struct domain d;
+    struct p2m_domain *p2m = p2m_get_hostp2m(&d);
+    const mfn_t m1 = _mfn(0x100000);
+    const gfn_t g = _gfn(PAGES_1G);
+    unsigned long before;
+    unsigned int n;
+
+    if (!EXPECT(mm_layout() != NULL))
+        return;
+    before = avail_domheap_pages();
+    domain_init(&d, 23, 0);
+    if (!EXPECT_EQ(p2m_init(&d), 0))
+        return;
+    EXPECT_EQ(p2m_set_entry(p2m, g, PAGES_1G, m1, p2m_ram_rw), 0);
+    p2m_test_skip_break(true);
+    host_p2m_log_start(events, LOG_CAPACITY);
+    /* Splits 1 GiB -> 2 MiB -> pages (two direct overwrites), removes a page unflushed. */
+    EXPECT_EQ(guest_physmap_remove_page(&d, gfn_add(g, 3), mfn_add(m1, 3), 0), 0);
+    n = stop_log();
+    p2m_test_skip_break(false);
+    selftest_diag("the following 3 reports are expected:");
+    EXPECT_EQ(check_bbm(events, n, p2m->vmid), 3);
+    EXPECT_EQ(count_kind(events, n, HOST_P2M_TLBI), 0);
+    /* Switched back on, the same kind of change passes. */
+    host_p2m_log_start(events, LOG_CAPACITY);
+    EXPECT_EQ(guest_physmap_remove_page(&d, gfn_add(g, 4), mfn_add(m1, 4), 0), 0);
+    n = stop_log();
+    EXPECT_EQ(check_bbm(events, n, p2m->vmid), 0);
+    p2m_teardown(&d);
     EXPECT_EQ(avail_domheap_pages(), before);
 }
