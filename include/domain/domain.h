@@ -12,6 +12,7 @@
 #include <lib/errno.h>
 #include <lib/spinlock.h>
 #include <lib/types.h>
+#include <mm/p2m.h>
 
 typedef uint16_t domid_t;
 
@@ -22,6 +23,7 @@ struct domain {
     spinlock_t page_alloc_lock;   /* tot_pages, and the owner field of its pages */
     unsigned long tot_pages;      /* pages assigned to the domain */
     unsigned long max_pages;      /* limit on tot_pages */
+    struct p2m_domain p2m;        /* stage-2 translation (mm/p2m.h) */
 };
 
 void domain_init(struct domain *d, domid_t id, unsigned long max_pages);

@@ -33,6 +33,13 @@ void pt_set_quiet(bool quiet);
 #define PT_REFUSAL_LEN 384
 void pt_last_refusal(char *buf, size_t size);
 
+/*
+ * With true, common/mm/p2m.c writes over valid stage-2 entries directly and removes them
+ * without a TLB invalidation (no break-before-make), so the host's order checker can show
+ * it catches that in the real code.
+ */
+void p2m_test_skip_break(bool skip);
+
 /* --- teardown, so that the host can boot another fake machine ------------- */
 
 /* Forgets everything setup_mm() built. The arch unmaps its windows itself. */

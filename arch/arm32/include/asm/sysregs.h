@@ -44,6 +44,14 @@
 #define TLBIALLHIS  CP32(4, c8, c3, 0)
 #define TLBIMVAH    CP32(4, c8, c7, 1)
 #define TLBIMVAHIS  CP32(4, c8, c3, 1)
+#define TLBIALLIS   CP32(0, c8, c3, 0)    /* from Hyp: this VMID's Non-secure PL1&0 entries */
+#define TLBIALLNSNHIS CP32(4, c8, c3, 4)  /* every VMID's Non-secure PL1&0 entries */
+#define VTCR        CP32(4, c2, c1, 2)
+#define VTTBR       CP64(6, c2)
+#define ATS12NSOPR  CP32(0, c7, c8, 4)    /* translate a Non-secure PL1 read, stages 1 and 2 */
+#define ATS12NSOPW  CP32(0, c7, c8, 5)    /* ... a Non-secure PL1 write */
+#define NS_SCTLR    CP32(0, c1, c0, 0)    /* SCTLR; from Hyp mode, the Non-secure one */
+#define HCR_VM      (1u << 0)             /* stage 2 on for Non-secure PL1&0 */
 #define ICIALLU     CP32(0, c7, c5, 0)
 #define DCCIMVAC    CP32(0, c7, c14, 1)
 #define CNTFRQ      CP32(0, c14, c0, 0)
