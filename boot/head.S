@@ -97,22 +97,8 @@ virt_entry:
     ldr     r0, =hyp_vectors
     mcr     p15, 4, r0, c12, c0, 0      /* HVBAR */
 
-    /*
-     * Drop the identity mapping. Removing an entry needs no break-before-make;
-     * the DSB makes the store visible to the table walker before the TLB
-     * invalidate, the second DSB waits for the invalidate to complete and the
-     * ISB makes the following instructions use the new translation.
-     */
     ldr     r0, =boot_root
-    lsr     r1, r9, #LPAE_L1_SHIFT
-    add     r0, r0, r1, lsl #3
-    mov     r2, #0
-    mov     r3, #0
-    strd    r2, r3, [r0]
-    dsb     ishst
-    mcr     p15, 4, r0, c8, c3, 0       /* TLBIALLHIS */
-    dsb     ish
-    isb
+    bl      drop_identity_entry
 
     mov     r0, r10                     /* phys_offset */
     mov     r1, r8                      /* device tree hint */
@@ -150,15 +136,7 @@ secondary_virt:
      * virt_entry. Then the two roots agree wherever both map something.
      */
     sub     r0, r4, r10                 /* the trampoline root, by VA */
-    lsr     r1, r9, #LPAE_L1_SHIFT
-    add     r0, r0, r1, lsl #3
-    mov     r2, #0
-    mov     r3, #0
-    strd    r2, r3, [r0]
-    dsb     ishst
-    mcr     p15, 4, r0, c8, c3, 0       /* TLBIALLHIS */
-    dsb     ish
-    isb
+    bl      drop_identity_entry
     /* Make: this CPU's own root table. */
     ldr     r0, =smp_root_pa
     ldr     r0, [r0, r7, lsl #2]
@@ -176,6 +154,26 @@ secondary_virt:
     bl      start_secondary
 1:  wfi
     b       1b
+
+/*
+ * Drops the identity entry (the GiB of the load address, r9) from the root
+ * table at VA r0, and waits until no TLB holds it. Removing an entry needs
+ * no break-before-make; the DSB makes the store visible to the table walker
+ * before the TLB invalidate, the second DSB waits for the invalidate to
+ * complete and the ISB makes the following instructions use the new
+ * translation. Runs at the link address. Clobbers r0-r3.
+ */
+drop_identity_entry:
+    lsr     r1, r9, #LPAE_L1_SHIFT
+    add     r0, r0, r1, lsl #3
+    mov     r2, #0
+    mov     r3, #0
+    strd    r2, r3, [r0]
+    dsb     ishst
+    mcr     p15, 4, r0, c8, c3, 0       /* TLBIALLHIS */
+    dsb     ish
+    isb
+    bx      lr
 
 /*
  * Builds the boot tables with the MMU off: every address here is physical.
