@@ -18,12 +18,30 @@ typedef uint16_t domid_t;
 
 struct page_info;
 
+/*
+ * The guest's RAM as the guest sees it: up to GUEST_MAX_BANKS ranges of guest-physical
+ * addresses, each mapped to RAM the domain owns (domain_build.h fills them; the guest's
+ * /memory node is written from them).
+ */
+#define GUEST_MAX_BANKS 8
+
+struct guest_mem_bank {
+    paddr_t start;                /* IPA */
+    paddr_t size;                 /* bytes */
+};
+
+struct guest_mem {
+    unsigned int nr_banks;
+    struct guest_mem_bank bank[GUEST_MAX_BANKS];
+};
+
 struct domain {
     domid_t domain_id;
     spinlock_t page_alloc_lock;   /* tot_pages, and the owner field of its pages */
     unsigned long tot_pages;      /* pages assigned to the domain */
     unsigned long max_pages;      /* limit on tot_pages */
     struct p2m_domain p2m;        /* stage-2 translation (mm/p2m.h) */
+    struct guest_mem mem;         /* the guest's RAM banks (domain/domain_build.h) */
 };
 
 void domain_init(struct domain *d, domid_t id, unsigned long max_pages);
