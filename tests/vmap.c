@@ -344,17 +344,8 @@ SELFTEST(vmap, vmalloc_fails_cleanly_without_memory)
     struct vmap_fixture fx;
     struct vm_stats st;
 
-#ifdef CONFIG_DEBUG
-    /*
-     * Debug builds poison every page they free: draining a big heap and giving
-     * it back writes all of RAM (24 GiB at -m 1023G, which costs the host that
-     * much memory or disk). Smaller machines run this test.
-     */
-    if (avail_domheap_pages() > (1536UL << 20) / PAGE_SIZE) {
-        selftest_skip("draining more than 1.5 GiB of heap would poison all of it");
+    if (selftest_skip_if_heap_too_big_to_drain())
         return;
-    }
-#endif
     if (!vmap_test_begin(&fx))
         return;
     /* Two pages left: vmalloc takes them, fails on the third, gives them back. */

@@ -50,6 +50,14 @@ void selftest_skip(const char *reason)
     skip_reason = reason;
 }
 
+bool selftest_skip_if_heap_too_big_to_drain(void)
+{
+    if (!DEBUG_BUILD || avail_domheap_pages() <= (1536UL << 20) / PAGE_SIZE)
+        return false;
+    selftest_skip("draining more than 1.5 GiB of heap would poison all of it");
+    return true;
+}
+
 bool selftest_check(bool ok, const char *file, int line, const char *expr)
 {
     if (!ok) {
