@@ -44,7 +44,7 @@ TEST_SRCS := $(wildcard tests/harness/*.c tests/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 ARM_SRCS := $(wildcard boot/*.S) $(wildcard arch/arm32/*.c arch/arm32/*.S) \
-            $(COMMON_SRCS) $(TEST_SRCS) $(wildcard tests/arm32/*.c) $(BENCH_SRCS)
+            $(COMMON_SRCS) $(TEST_SRCS) $(wildcard tests/arm32/*.c tests/arm32/*.S) $(BENCH_SRCS)
 HOST_LIB_SRCS := $(wildcard arch/host/*.c) $(COMMON_SRCS)
 HOST_TEST_SRCS := $(TEST_SRCS) $(wildcard tests/host/*.c)
 

@@ -11,6 +11,7 @@
 #include <asm/layout.h>
 #include <asm/traps.h>
 #include <lib/lib.h>
+#include <lib/psci.h>
 #include <lib/spinlock.h>
 
 #define UART_DR     0x00
@@ -45,7 +46,6 @@ void console_switch(volatile void *base)
     spin_unlock(&console_lock);
 }
 
-#define PSCI_SYSTEM_OFF 0x84000008u
 
 void arch_exit(int status)
 {

@@ -30,9 +30,9 @@
 #include <domain/vcpu.h>
 #include <dt/bootinfo.h>
 #include <inttypes.h>
+#include <lib/errno.h>
 #include <lib/lib.h>
-
-#define PSCI_CPU_ON 0x84000003u
+#include <lib/psci.h>
 
 struct pcpu pcpu[NR_CPUS];
 unsigned int nr_online_cpus = 1;
@@ -55,20 +55,6 @@ uint32_t smp_stack_top[NR_CPUS];
 extern char secondary_entry[];
 
 void start_secondary(unsigned int cpu);
-
-static const char *psci_error(int32_t rc)
-{
-    switch (rc) {
-    case -1: return "NOT_SUPPORTED";
-    case -2: return "INVALID_PARAMETERS";
-    case -3: return "DENIED";
-    case -4: return "ALREADY_ON";
-    case -5: return "ON_PENDING";
-    case -6: return "INTERNAL_FAILURE";
-    case -9: return "INVALID_ADDRESS";
-    default: return "unknown error";
-    }
-}
 
 BUILD_BUG_ON(NR_CPUS > ARCH_MAX_CPUS);
 
@@ -182,7 +168,7 @@ void smp_boot_cpus(const struct bootinfo *bi)
                                (uint32_t)image_virt_to_phys(secondary_entry), i);
         if (rc != 0) {
             printk("smp: PSCI CPU_ON for cpu %u (MPIDR 0x%" PRIx32 ") failed: %" PRId32 " %s\n",
-                   i, c->mpidr, rc, psci_error(rc));
+                   i, c->mpidr, rc, psci_error_name(rc));
             continue;
         }
         deadline = now() + freq;                      /* one second */
@@ -244,6 +230,28 @@ void smp_call_on(unsigned int cpu, void (*fn)(unsigned int cpu, void *arg), void
     dsb(ish);
     __asm__ volatile("sev");
     wait_for(c);
+}
+
+int smp_post_work(unsigned int cpu, void (*fn)(unsigned int cpu, void *arg), void *arg)
+{
+    struct pcpu *c = &pcpu[cpu];
+    int rc = 0;
+
+    if (cpu >= NR_CPUS || cpu == smp_processor_id())
+        return -EBUSY;
+    spin_lock(&c->post_lock);
+    if (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&c->done_seq, __ATOMIC_ACQUIRE) != c->work_seq) {
+        rc = -EBUSY;
+    } else {
+        c->work = fn;
+        c->work_arg = arg;
+        __atomic_fetch_add(&c->work_seq, 1, __ATOMIC_RELEASE);
+        dsb(ish);
+        __asm__ volatile("sev");
+    }
+    spin_unlock(&c->post_lock);
+    return rc;
 }
 
 void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg)

@@ -7,6 +7,7 @@
  * write), then gives HDFAR/HIFAR, ELR, SPSR and the general registers: what
  * one needs to find the faulting line with addr2line or gdb.
  */
+#include <arch/guest.h>
 #include <arch/machine.h>
 #include <asm/sysregs.h>
 #include <asm/traps.h>
@@ -52,7 +53,7 @@ const char *hsr_ec_name(uint32_t ec)
     }
 }
 
-static const char *fsc_name(uint32_t fsc)
+const char *fault_status_name(uint32_t fsc)
 {
     if (fsc == FSC_ALIGNMENT)
         return "alignment fault";
@@ -64,6 +65,8 @@ static const char *fsc_name(uint32_t fsc)
     case FSC_TRANSLATION: return "translation fault";
     case FSC_ACCESS_FLAG: return "access flag fault";
     case FSC_PERMISSION: return "permission fault";
+    case 0x14: return "synchronous external abort on a table walk";
+    case 0x1c: return "synchronous parity error on a table walk";
     default: return "other fault";
     }
 }
@@ -79,12 +82,12 @@ static void describe(const struct cpu_regs *regs, uint32_t hsr, const char *pref
     if (ec == HSR_EC_DABT_HYP || ec == HSR_EC_DABT_LOWER) {
         uint32_t fsc = hsr & 0x3f;
         printk("%s  %s of 0x%08" PRIx32 ": %s, level %" PRIu32 " (FSC 0x%02" PRIx32 ")\n", prefix,
-               (hsr & (1u << 6)) ? "write" : "read", READ_CP32(HDFAR), fsc_name(fsc),
+               (hsr & (1u << 6)) ? "write" : "read", READ_CP32(HDFAR), fault_status_name(fsc),
                FSC_LEVEL(fsc), fsc);
     } else if (ec == HSR_EC_IABT_HYP || ec == HSR_EC_IABT_LOWER) {
         uint32_t fsc = hsr & 0x3f;
         printk("%s  instruction fetch from 0x%08" PRIx32 ": %s, level %" PRIu32 " (FSC 0x%02" PRIx32 ")\n", prefix,
-               READ_CP32(HIFAR), fsc_name(fsc), FSC_LEVEL(fsc), fsc);
+               READ_CP32(HIFAR), fault_status_name(fsc), FSC_LEVEL(fsc), fsc);
     }
 }
 
@@ -118,6 +121,9 @@ void hyp_trap(struct cpu_regs *regs)
     uint32_t hsr = READ_CP32(HSR);
     uint32_t ec = HSR_EC(hsr);
 
+    /* From a guest (any mode but Hyp): a guest exit, handled by its run loop. */
+    if ((regs->cpsr & PSR_MODE_MASK) != PSR_MODE_HYP)
+        guest_exit(regs);
     /* An instruction listed as allowed to fault: resume at its landing pad. */
     for (const struct fixup_entry *f = __start_fixup_table; f < __stop_fixup_table; f++) {
         if (f->insn == regs->pc && (regs->vector == 1 || regs->vector == 4)) {

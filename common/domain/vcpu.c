@@ -60,3 +60,14 @@ void vcpu_destroy(struct vcpu *v)
     mapcache_flush_cached(mc);
     arch_vcpu_destroy(v);
 }
+
+void vcpu_set_boot_regs(struct vcpu *v, uint32_t entry, uint32_t r0, uint32_t r1,
+                        uint32_t r2)
+{
+    memset(&v->regs, 0, sizeof(v->regs));
+    v->regs.r[0] = r0;
+    v->regs.r[1] = r1;
+    v->regs.r[2] = r2;
+    v->regs.pc = entry & ~1u;
+    v->regs.cpsr = GUEST_BOOT_CPSR | ((entry & 1u) ? PSR_THUMB : 0);
+}

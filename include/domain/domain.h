@@ -35,6 +35,19 @@ struct guest_mem {
     struct guest_mem_bank bank[GUEST_MAX_BANKS];
 };
 
+#define MAX_VIRT_CPUS 8
+
+/* Why a domain stopped (Xen's SHUTDOWN_* codes): its verdict. */
+#define SHUTDOWN_running  (-1)    /* not shut down (yet) */
+#define SHUTDOWN_poweroff 0       /* PSCI SYSTEM_OFF */
+#define SHUTDOWN_reboot   1       /* PSCI SYSTEM_RESET */
+#define SHUTDOWN_crash    3       /* the hypervisor ended it (an exit it cannot handle) */
+#define SHUTDOWN_halted   4       /* every VCPU called CPU_OFF: nothing left to run */
+
+#define GUEST_CONSOLE_LINE 128
+
+struct vcpu;
+
 struct domain {
     domid_t domain_id;
     spinlock_t page_alloc_lock;   /* tot_pages, and the owner field of its pages */
@@ -42,9 +55,58 @@ struct domain {
     unsigned long max_pages;      /* limit on tot_pages */
     struct p2m_domain p2m;        /* stage-2 translation (mm/p2m.h) */
     struct guest_mem mem;         /* the guest's RAM banks (domain/domain_build.h) */
+
+    /* Running it (domain_create() fills these): */
+    spinlock_t lock;              /* VCPU power states, shutdown_code */
+    unsigned int max_vcpus;
+    struct vcpu *vcpu[MAX_VIRT_CPUS];
+    int shutdown_code;            /* SHUTDOWN_running until it stops */
+    /* console_io output not yet printed: printed a whole line at a time */
+    spinlock_t console_lock;
+    unsigned int console_len;
+    char console_buf[GUEST_CONSOLE_LINE];
 };
 
 void domain_init(struct domain *d, domid_t id, unsigned long max_pages);
+
+/*
+ * A domain that can run: domain_init(), its p2m (a VMID and a root), and max_vcpus VCPUs
+ * from the xenheap, VCPU n to run on physical CPU first_cpu + n. Nothing runs yet and it has
+ * no memory (domain_build.h gives it some). Returns 0, or -EINVAL (max_vcpus 0 or above
+ * MAX_VIRT_CPUS, or CPUs beyond the machine's), -ENOMEM, -EBUSY (no VMID left); on an
+ * error nothing is left allocated.
+ */
+int domain_create(struct domain *d, domid_t id, unsigned int max_vcpus,
+                  unsigned long max_pages, unsigned int first_cpu);
+
+/*
+ * Takes apart a domain whose VCPUs have all stopped: its memory and p2m (relinquish_memory:
+ * every page freed and scrubbed before reuse, every table, the VMID) and its VCPUs.
+ * Returns 0, or -EBUSY (printed, nothing freed) if a VCPU still runs.
+ */
+int domain_destroy(struct domain *d);
+
+/*
+ * Records why d stops (the first reason wins) and tells its VCPUs to stop at their next
+ * exit. Prints the reason.
+ */
+void domain_shutdown(struct domain *d, int code);
+
+/*
+ * Starts d's VCPU 0 (its boot registers set by the builder) and runs it on this CPU when
+ * it is this CPU's, else asks its CPU to; then waits until every VCPU of d has stopped.
+ * Returns the shutdown code (SHUTDOWN_*). domain_start/domain_wait are the two halves, for
+ * running several domains at once.
+ */
+int domain_run(struct domain *d);
+int domain_start(struct domain *d);
+int domain_wait(struct domain *d);
+
+/* The VCPU whose MPIDR affinity (Aff0 = vcpu_id, Aff1-3 zero) is mpidr, or NULL. */
+struct vcpu *domain_vcpu_by_mpidr(struct domain *d, uint32_t mpidr);
+
+/* "SYSTEM_OFF", ...: for messages. */
+const char *shutdown_name(int code);
 
 /*
  * Gives the 2^order allocated, anonymous domheap pages at pg to d.

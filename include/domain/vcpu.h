@@ -14,17 +14,30 @@
 #ifndef VCPU_H
 #define VCPU_H
 
+#include <arch/guest.h>
 #include <arch/mapcache.h>
 #include <lib/types.h>
 #include <mm/mapcache.h>
 
 struct domain;
 
+/*
+ * Whether a guest VCPU runs: OFF until its domain starts it (VCPU 0) or a PSCI CPU_ON
+ * names it; ON from then until it calls CPU_OFF or its domain shuts down. Changed with
+ * the domain's lock held; read without it by the CPU that waits for a domain to stop.
+ */
+enum vcpu_power { VCPU_OFF, VCPU_ON };
+
 struct vcpu {
     unsigned int vcpu_id;
     struct domain *domain;      /* NULL for a CPU's idle VCPU */
     struct arch_vcpu arch;      /* the window's page tables */
     struct mapcache mapcache;
+    /* Guest VCPUs only: */
+    unsigned int processor;     /* the physical CPU it runs on, always the same one */
+    enum vcpu_power power;
+    bool running;               /* between its CPU's entry into the run loop and its exit */
+    struct guest_regs regs;     /* at entry: where it starts; during an exit: its registers */
 };
 
 /*
@@ -41,6 +54,13 @@ int vcpu_init(struct vcpu *v, unsigned int vcpu_id, struct domain *d);
  * was not undone.
  */
 void vcpu_destroy(struct vcpu *v);
+
+/*
+ * Gives v the registers a VCPU starts with: pc = entry (bit 0 set: Thumb), SVC mode with
+ * asynchronous aborts, IRQs and FIQs masked, r0-r3 as given, the rest 0.
+ */
+void vcpu_set_boot_regs(struct vcpu *v, uint32_t entry, uint32_t r0, uint32_t r1,
+                        uint32_t r2);
 
 /* "d<domain>v<vcpu>", or "idle-v<vcpu>" without a domain: for messages. */
 const char *vcpu_name(const struct vcpu *v, char *buf, size_t size);

@@ -10,6 +10,7 @@
 
 #include <asm/pgtable.h>
 #include <asm/sysregs.h>
+#include <lib/spinlock.h>
 #include <lib/types.h>
 
 #define NR_CPUS 8
@@ -32,6 +33,11 @@ struct pcpu {
     void *work_arg;
     unsigned int work_seq;
     unsigned int done_seq;
+    spinlock_t post_lock;       /* smp_post_work: one poster at a time */
+    /* The guest VCPU this CPU runs (arch/arm32/guest.c), and what its last exit was. */
+    struct vcpu *guest;
+    uint32_t guest_hyp_sp;      /* Hyp SP at guest_enter(): where an exit unwinds to */
+    uint32_t exit_hsr, exit_hdfar, exit_hifar, exit_hpfar;
 };
 
 extern struct pcpu pcpu[NR_CPUS];
@@ -65,6 +71,12 @@ void smp_check_coherency(unsigned int cpu);
 /* Whether smp_check_coherency() warned about that CPU. */
 bool smp_coherency_warned(unsigned int cpu);
 void smp_boot_cpus(const struct bootinfo *bi);
+
+/*
+ * Asks an idle CPU (online, not running work) to run fn(cpu, arg) and returns at once.
+ * Returns 0, or -EBUSY if the CPU is this one, offline or busy.
+ */
+int smp_post_work(unsigned int cpu, void (*fn)(unsigned int cpu, void *arg), void *arg);
 
 /* Runs fn(cpu, arg) on every online CPU, this one included, and waits for all. */
 void smp_call_all(void (*fn)(unsigned int cpu, void *arg), void *arg);

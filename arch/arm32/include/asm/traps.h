@@ -39,6 +39,8 @@ int arch_semihost_exit(const uint32_t block[2]);
 uint32_t arch_smc(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3);
 
 void hyp_trap(struct cpu_regs *regs);
+/* An exception taken from a guest: saves its registers and returns to its run loop (guest.c). */
+void guest_exit(const struct cpu_regs *frame) __attribute__((noreturn));
 
 /* HSR fields (ARM ARM B3.13.6). */
 #define HSR_EC(hsr)         ((hsr) >> 26)
@@ -62,5 +64,7 @@ void hyp_trap(struct cpu_regs *regs);
 #define FSC_ALIGNMENT       0x21
 
 const char *hsr_ec_name(uint32_t ec);
+/* "translation fault", ...: a long-descriptor fault status code (HSR ISS[5:0]). */
+const char *fault_status_name(uint32_t fsc);
 
 #endif
