@@ -29,10 +29,12 @@ ir() {  # NAME ITERATIONS -> total instructions of the run
 }
 
 printf '%-28s %14s %14s  %s\n' "benchmark" "image instr/op" "host instr/op" "operation"
-while IFS=$'\t' read -r name what; do
+while IFS=$'\t' read -r name what fixed units; do
+    # A benchmark may fix its own number of operations, and count each as several units.
+    n=$N; [ "$fixed" -gt 0 ] && n=$fixed
     img=$(sed -n "s/^bench $name: \([0-9.]*\) instructions\/op.*/\1/p" "$out/image.log")
-    a=$(ir "$name" 0); b=$(ir "$name" "$N")
-    hst=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / n }')
+    a=$(ir "$name" 0); b=$(ir "$name" "$n")
+    hst=$(awk -v a="$a" -v b="$b" -v n="$n" -v u="$units" 'BEGIN { printf "%.2f", (b - a) / (n * u) }')
     printf '%-28s %14s %14s  %s\n' "$name" "${img:--}" "$hst" "$what"
 done < <("$host" --list)
 echo "(image: $N ops per benchmark, harness cost subtracted; host: callgrind, $N ops minus 0 ops)"

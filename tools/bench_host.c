@@ -1,6 +1,6 @@
 /*
  * Host benchmark driver for callgrind (tools/bench.sh):
- *   bench --list          names and descriptions, one per line
+ *   bench --list          name, description, operations and units to divide by, per line
  *   bench NAME N          runs NAME's set-up, N operations, tear-down
  * callgrind counts the whole process; running N and 0 operations and
  * subtracting leaves the cost of the operations alone.
@@ -16,7 +16,8 @@ int main(int argc, char **argv)
 
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (b = bench_first(); b; b = bench_next(b))
-            printf("%s\t%s\n", b->name, b->what);
+            printf("%s\t%s\t%lu\t%lu\n", b->name, b->what, b->iterations,
+                   b->units ? b->units : 1);
         return 0;
     }
     if (argc != 3) {

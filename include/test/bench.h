@@ -22,12 +22,33 @@ struct benchmark {
     void (*setup)(void);
     void (*run)(unsigned long iterations);
     void (*teardown)(void);
+    /*
+     * For operations too large to repeat bench_iterations times (building a whole domain):
+     * iterations, if not 0, is how many to run instead; units, if not 0, is how many units
+     * (pages, ...) one operation is, and the figure printed is per unit.
+     */
+    unsigned long iterations;
+    unsigned long units;
 };
 
 #define BENCHMARK(id, description, setup_fn, run_fn, teardown_fn)          \
+    BENCHMARK_SCALED(id, description, setup_fn, run_fn, teardown_fn, 0, 0)
+
+#define BENCHMARK_SCALED(id, description, setup_fn, run_fn, teardown_fn, n, per) \
     static const struct benchmark benchmark_desc_##id                      \
         __attribute__((used, section("benchmarks"), aligned(sizeof(void *)))) = \
-        { #id, description, setup_fn, run_fn, teardown_fn }
+        { #id, description, setup_fn, run_fn, teardown_fn, n, per }
+
+/* How many operations to run of b, and how many units those are in all. */
+static inline unsigned long bench_iterations_of(const struct benchmark *b, unsigned long asked)
+{
+    return b->iterations ? b->iterations : asked;
+}
+
+static inline unsigned long bench_units_of(const struct benchmark *b, unsigned long asked)
+{
+    return bench_iterations_of(b, asked) * (b->units ? b->units : 1);
+}
 
 const struct benchmark *bench_find(const char *name);
 const struct benchmark *bench_first(void);

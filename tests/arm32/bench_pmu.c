@@ -53,15 +53,17 @@ unsigned int bench_run_all(const char *filter, unsigned long iterations)
     printk("bench: counting instructions with the PMU (exact under qemu -icount shift=0)\n");
     for (const struct benchmark *b = bench_first(); b; b = bench_next(b)) {
         uint64_t base, total;   /* wide enough for the x100 below */
+        unsigned long n, units;
 
         if (!matches(filter, b->name))
             continue;
+        n = bench_iterations_of(b, iterations);
+        units = bench_units_of(b, iterations);
         base = measure(b, 0);
-        total = measure(b, iterations);
+        total = measure(b, n);
         printk("bench %s: %llu.%02llu instructions/op (%lu ops): %s\n", b->name,
-               (unsigned long long)((total - base) / iterations),
-               (unsigned long long)(((total - base) * 100 / iterations) % 100), iterations,
-               b->what);
+               (unsigned long long)((total - base) / units),
+               (unsigned long long)(((total - base) * 100 / units) % 100), units, b->what);
         count++;
     }
     printk("bench: %u benchmarks run\n", count);
