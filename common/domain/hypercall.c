@@ -8,7 +8,6 @@
  * copy with -EFAULT, and whatever came before it is printed.
  */
 #include <arch/p2m.h>
-#include <arch/zz_tmp_gv2m.h>
 #include <domain/domain.h>
 #include <domain/hypercall.h>
 #include <domain/vcpu.h>
