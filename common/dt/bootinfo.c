@@ -76,6 +76,8 @@ static void warn(struct parser *p, const char *fmt, ...)
     struct bootinfo *bi = p->bi;
     va_list ap;
 
+    if (!bi)        /* a lookup outside bootinfo_parse (bootinfo_console_node) */
+        return;
     if (bi->nr_warnings < BOOTINFO_MAX_WARNINGS) {
         va_start(ap, fmt);
         fmt_vsnprintf(bi->warning[bi->nr_warnings], BOOTINFO_ERR_LEN, fmt, ap);
@@ -659,6 +661,29 @@ static int first_pl011(const void *fdt)
     return node;
 }
 
+/* The console's node: the PL011 stdout-path names, else the first enabled "arm,pl011". */
+static int console_node(struct parser *p, int chosen, bool *from_stdout_path)
+{
+    int node = -FDT_ERR_NOTFOUND;
+
+    if (chosen >= 0)
+        node = stdout_path_node(p, chosen);
+    *from_stdout_path = node >= 0;
+    if (node < 0)
+        node = first_pl011(p->fdt);
+    return node;
+}
+
+int bootinfo_console_node(const void *fdt)
+{
+    char err[BOOTINFO_ERR_LEN];
+    struct parser p = { .fdt = fdt, .bi = NULL, .err = err };
+    bool from_stdout_path;
+    int chosen = fdt_path_offset(fdt, "/chosen");
+
+    return console_node(&p, chosen, &from_stdout_path);
+}
+
 /*
  * The console's reg is read with its parent's cells and taken as a
  * physical address as it stands: on QEMU virt the PL011 is a child of the
@@ -673,14 +698,10 @@ static void parse_console(struct parser *p, int chosen)
     struct reg_iter it;
     uint64_t base, size;
     bool present;
-    int node = -FDT_ERR_NOTFOUND, parent;
+    int node, parent;
     bool from_stdout_path;
 
-    if (chosen >= 0)
-        node = stdout_path_node(p, chosen);
-    from_stdout_path = node >= 0;
-    if (node < 0)
-        node = first_pl011(p->fdt);
+    node = console_node(p, chosen, &from_stdout_path);
     if (node < 0)
         return;
 

@@ -154,6 +154,13 @@ const char *bootmodule_kind_name(enum bootmodule_kind kind);
 const struct bootmodule *bootinfo_first_module(const struct bootinfo *bi,
                                                enum bootmodule_kind kind);
 
+/*
+ * The offset of the node bootinfo_parse() takes the console from, by the same rule, in a
+ * tree that bootinfo_parse() has accepted (the guest device tree passes it through);
+ * a negative libfdt error if there is none.
+ */
+int bootinfo_console_node(const void *fdt);
+
 /* Prints the banks, reserved and usable ranges, CPUs, console, modules and warnings. */
 void bootinfo_print(const struct bootinfo *bi);
 
