@@ -19,10 +19,12 @@
 #include <string.h>
 #include <test/selftest.h>
 
+#include "test_dtbs.h"
+
+/* Global (tests/test_dtbs.h) but hidden: the symbols stay inside the test binary. */
 #define EMBED_DTB(sym, name)                                                   \
-    __asm__(".pushsection .rodata\n.balign 8\n" #sym ":\n"                    \
-            ".incbin \"" TEST_DTB_DIR "/" name ".dtb\"\n.popsection\n");      \
-    extern const uint8_t sym[] __attribute__((visibility("hidden")))
+    __asm__(".pushsection .rodata\n.balign 8\n.global " #sym "\n.hidden " #sym "\n"  \
+            #sym ":\n.incbin \"" TEST_DTB_DIR "/" name ".dtb\"\n.popsection\n")
 
 EMBED_DTB(qemu_virt_dtb, "qemu-virt-smp2");
 EMBED_DTB(two_banks_dtb, "two-banks");

@@ -79,7 +79,8 @@ int relinquish_memory(struct domain *d);
  * size: the room a zImage needs for decompressing is not reserved, it is whatever lies
  * between the kernel and the tree. When the kernel, the tree and the initrd do not fit
  * that way, construct_domain() refuses with -ENOSPC and prints the sizes. Everything
- * else in the guest's RAM reads as zeros (the heap scrubs what it hands out).
+ * else in the guest's RAM is what the heap hands out: zeros, or in debug builds the
+ * poison a freed page was filled with (include/mm/page_alloc.h); never old data.
  *
  * The guest runs its first instructions with its MMU off, so its virtual addresses are
  * its IPAs: everything must lie below 4 GiB (bank 0 of allocate_memory() always does;
