@@ -66,7 +66,8 @@ ARM_CFLAGS := -std=gnu11 -O2 -g -mcpu=cortex-a15 -marm -mfloat-abi=soft \
               -fno-pic -fno-common -fstack-protector-strong \
               -fno-tree-loop-distribute-patterns \
               $(WARN) -Wconversion -Wno-sign-conversion $(DEFS) -DCONFIG_ARM32 \
-              -Iinclude -Iarch/arm32/include -isystem $(LIBFDT_DIR)/include -MMD -MP
+              -Iinclude -Iarch/arm32/include -isystem $(LIBFDT_DIR)/include -MMD -MP \
+              -DTEST_DTB_DIR='"$(ARM_OUT)/dtb"'
 ARM_ASFLAGS := -mcpu=cortex-a15 -marm -g -Iinclude -Iarch/arm32/include $(DEFS) -MMD -MP
 ARM_LDFLAGS := -nostdlib -static -Wl,-T,linker.lds -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
                -Wl,-Map,$(ARM_OUT)/hyp.map
@@ -74,7 +75,7 @@ ARM_LDFLAGS := -nostdlib -static -Wl,-T,linker.lds -Wl,--gc-sections -Wl,--no-wa
 HOST_CC := gcc
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_CFLAGS := -std=gnu11 -O1 -g $(SANITIZE) $(WARN) $(DEFS) -DCONFIG_HOST \
-               -Iinclude -Iarch/host/include -MMD -MP
+               -Iinclude -Iarch/host/include -MMD -MP -DTEST_DTB_DIR='"$(HOST_OUT)/dtb"'
 HOST_LDFLAGS := $(SANITIZE)
 # The host benchmark build: optimised like the image, no sanitizers, no debug checks.
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
@@ -139,6 +140,19 @@ $(BENCH_OUT)/bench: $(BENCH_OBJS)
 $(HOST_OUT)/dtbinfo: $(HOST_OUT)/tools/dtbinfo.c.o $(HOST_OUT)/libhypmem.a
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
+
+# Device trees that tests/guest_dt.c builds guests' trees from: compiled by dtc and
+# embedded with .incbin (TEST_DTB_DIR), in the image and on the host alike.
+TEST_DTS := qemu-virt-smp2 two-banks cells-1
+define embed_test_dtbs
+$(1)/tests/guest_dt.c.o: $(patsubst %,$(1)/dtb/%.dtb,$(TEST_DTS))
+$(1)/dtb/%.dtb: tests/dt/%.dts
+	@mkdir -p $$(@D)
+	@echo "  DTC     $$<"
+	$(Q)dtc -q -I dts -O dtb -o $$@ $$<
+endef
+$(eval $(call embed_test_dtbs,$(ARM_OUT)))
+$(eval $(call embed_test_dtbs,$(HOST_OUT)))
 
 run: setup image
 	$(Q)tests/qemu.sh run MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)"

@@ -1101,3 +1101,293 @@ SELFTEST(bootinfo, psci_method)
             EXPECT_EQ(bi.psci_smc, i == 0);
     }
 }
+
+/* ------------------------------------------------------------ boot modules */
+
+static const char compat_kernel[] = "multiboot,kernel\0multiboot,module";
+static const char compat_ramdisk[] = "multiboot,ramdisk\0multiboot,module";
+static const char compat_module[] = "multiboot,module";
+
+/* A /chosen child with the given compatible list (with its NULs), one reg entry, bootargs. */
+static void module_node(const char *name, const char *compat, int compat_len,
+                        unsigned int addr_cells, unsigned int size_cells,
+                        uint64_t base, uint64_t size, const char *bootargs)
+{
+    const uint64_t reg[] = { base, size };
+
+    node_begin(name);
+    prop_raw("compatible", compat, compat_len);
+    prop_reg(addr_cells, size_cells, reg, 1);
+    if (bootargs)
+        prop_str("bootargs", bootargs);
+    node_end();
+}
+
+#define KERNEL(name, ac, sc, base, size, args) \
+    module_node(name, compat_kernel, sizeof(compat_kernel), ac, sc, base, size, args)
+#define RAMDISK(name, ac, sc, base, size) \
+    module_node(name, compat_ramdisk, sizeof(compat_ramdisk), ac, sc, base, size, NULL)
+#define OTHER(name, ac, sc, base, size) \
+    module_node(name, compat_module, sizeof(compat_module), ac, sc, base, size, NULL)
+
+/* /chosen with the given cells (0: leave the property out) around the modules body() adds. */
+static void chosen_begin(uint32_t addr_cells, uint32_t size_cells)
+{
+    node_begin("chosen");
+    if (addr_cells)
+        prop_u32("#address-cells", addr_cells);
+    if (size_cells)
+        prop_u32("#size-cells", size_cells);
+}
+
+SELFTEST(bootmodules, kinds_ranges_bootargs_and_reservations)
+{
+    const struct bootmodule *k, *r;
+
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(1, 1);
+    prop_str("bootargs", "hypervisor options");
+    KERNEL("module@48000000", 1, 1, 0x48000123, 0x200000, "console=ttyAMA0 root=/dev/ram");
+    OTHER("module@4a000000", 1, 1, 0x4a000000, 0x1000);
+    RAMDISK("module@49000000", 1, 1, 0x49000000, 0x345678);
+    /* not a module: no multiboot compatible */
+    node_begin("other");
+    prop_str("compatible", "vendor,thing");
+    node_end();
+    node_end();
+    if (!EXPECT(tree_end()) || !EXPECT(parse_ok()) || !EXPECT_EQ(bi.nr_modules, 3))
+        return;
+    EXPECT_STREQ(bi.bootargs, "hypervisor options");
+    EXPECT_EQ(bi.module[0].kind, BOOTMOD_KERNEL);
+    EXPECT_EQ(bi.module[0].start, 0x48000123);
+    EXPECT_EQ(bi.module[0].size, 0x200000);
+    EXPECT_STREQ(bi.module[0].cmdline, "console=ttyAMA0 root=/dev/ram");
+    EXPECT_STREQ(bi.module[0].path, "/chosen/module@48000000");
+    EXPECT_EQ(bi.module[1].kind, BOOTMOD_OTHER);
+    EXPECT_STREQ(bi.module[1].cmdline, "");
+    EXPECT_EQ(bi.module[2].kind, BOOTMOD_RAMDISK);
+    EXPECT_EQ(bi.module[2].size, 0x345678);
+
+    k = bootinfo_first_module(&bi, BOOTMOD_KERNEL);
+    r = bootinfo_first_module(&bi, BOOTMOD_RAMDISK);
+    EXPECT(k == &bi.module[0]);
+    EXPECT(r == &bi.module[2]);
+    EXPECT(bootinfo_first_module(&bi, BOOTMOD_OTHER) == &bi.module[1]);
+    EXPECT_STREQ(bootmodule_kind_name(BOOTMOD_KERNEL), "kernel");
+    EXPECT_STREQ(bootmodule_kind_name(BOOTMOD_RAMDISK), "ramdisk");
+    EXPECT_STREQ(bootmodule_kind_name(BOOTMOD_OTHER), "module");
+    EXPECT_STREQ(reserved_kind_name(RESV_MODULE), "module");
+
+    /* reserved, sorted, and cut out of usable RAM (a partial page at either end goes too) */
+    if (!EXPECT_EQ(bi.nr_reserved, 3))
+        return;
+    for (unsigned int i = 0; i < 3; i++)
+        EXPECT_EQ(bi.reserved[i].kind, RESV_MODULE);
+    EXPECT_EQ(bi.reserved[0].start, 0x48000123);
+    EXPECT_EQ(bi.reserved[0].end, 0x48200123);
+    EXPECT_EQ(bi.reserved[1].start, 0x49000000);
+    EXPECT_EQ(bi.reserved[1].end, 0x49345678);
+    EXPECT_EQ(bi.reserved[2].start, 0x4a000000);
+    if (EXPECT_EQ(bi.nr_usable, 4)) {
+        range_is(&bi.usable[0], 0x40000000, 0x48000000);
+        range_is(&bi.usable[1], 0x48201000, 0x49000000);
+        range_is(&bi.usable[2], 0x49346000, 0x4a000000);
+        range_is(&bi.usable[3], 0x4a001000, 0x80000000);
+    }
+}
+
+SELFTEST(bootmodules, default_cells_disabled_and_none)
+{
+    static const char disabled_compat[] = "multiboot,ramdisk";
+
+    /* /chosen without cell properties: 2 address cells and 1 size cell */
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(0, 0);
+    KERNEL("kernel", 2, 1, 0x50000000, 0x1000, NULL);
+    node_begin("ramdisk");
+    prop_raw("compatible", disabled_compat, sizeof(disabled_compat));
+    prop_reg(2, 1, (const uint64_t[]){ 0x60000000, 0x1000 }, 1);
+    prop_str("status", "disabled");
+    node_end();
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_ok()) && EXPECT_EQ(bi.nr_modules, 1)) {
+        EXPECT_EQ(bi.module[0].start, 0x50000000);
+        EXPECT_EQ(bi.module[0].size, 0x1000);
+        EXPECT(bootinfo_first_module(&bi, BOOTMOD_RAMDISK) == NULL);
+    }
+
+    /* no /chosen at all */
+    tree_begin(2, 2);
+    minimal_body();
+    if (EXPECT(tree_end()) && EXPECT(parse_ok())) {
+        EXPECT_EQ(bi.nr_modules, 0);
+        EXPECT(bootinfo_first_module(&bi, BOOTMOD_KERNEL) == NULL);
+    }
+}
+
+SELFTEST(bootmodules, long_bootargs_are_cut_with_a_warning)
+{
+    static char longer[BOOTINFO_BOOTARGS_LEN + 10];
+
+    memset(longer, 'k', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(2, 2);
+    KERNEL("k", 2, 2, 0x50000000, 0x1000, longer);
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_ok()) && EXPECT_EQ(bi.nr_modules, 1)) {
+        EXPECT_EQ(strlen(bi.module[0].cmdline), BOOTINFO_BOOTARGS_LEN - 1);
+        if (EXPECT_EQ(bi.nr_warnings, 1))
+            EXPECT_STREQ(bi.warning[0], "/chosen/k: bootargs is 265 characters, cut to 255");
+    }
+}
+
+/* One tree with a kernel of the given reg in the 1 GiB minimal machine; the parse must fail. */
+static bool one_module_fails(unsigned int ac, unsigned int sc, uint64_t base, uint64_t size)
+{
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(ac, sc);
+    KERNEL("kernel@0", ac, sc, base, size, NULL);
+    node_end();
+    return EXPECT(tree_end()) && EXPECT(parse_fails());
+}
+
+SELFTEST(bootmodules, bad_reg_refused)
+{
+    if (one_module_fails(2, 2, 0x50000000, 0))
+        EXPECT_STREQ(err, "/chosen/kernel@0: boot module at 0x50000000 has size 0");
+    if (one_module_fails(2, 2, 0xfffff00000ULL, 0x200000))
+        EXPECT_STREQ(err, "/chosen/kernel@0: module at 0xfffff00000 size 0x200000 goes "
+                          "beyond the 40-bit physical address limit");
+    if (one_module_fails(2, 2, 0xffffffffffff0000ULL, 0x20000))
+        EXPECT(has(err, "goes beyond the 40-bit physical address limit"));
+
+    /* reg of the wrong length for /chosen's cells */
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(1, 1);
+    KERNEL("kernel@0", 2, 1, 0x50000000, 0x1000, NULL);
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_fails()))
+        EXPECT_STREQ(err, "/chosen/kernel@0: reg is 12 bytes, not a multiple of 8 "
+                          "(#address-cells=1, #size-cells=1)");
+
+    /* no reg, two entries, unsupported cells */
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(1, 1);
+    node_begin("kernel@0");
+    prop_raw("compatible", compat_kernel, sizeof(compat_kernel));
+    node_end();
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_fails()))
+        EXPECT_STREQ(err, "/chosen/kernel@0: boot module without a reg entry");
+
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(1, 1);
+    node_begin("kernel@0");
+    prop_raw("compatible", compat_kernel, sizeof(compat_kernel));
+    prop_reg(1, 1, (const uint64_t[]){ 0x50000000, 0x1000, 0x51000000, 0x1000 }, 2);
+    node_end();
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_fails()))
+        EXPECT_STREQ(err, "/chosen/kernel@0: boot module with more than one reg entry");
+
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(3, 1);
+    KERNEL("kernel@0", 3, 1, 0x50000000, 0x1000, NULL);
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_fails()))
+        EXPECT_STREQ(err, "/chosen/kernel@0: unsupported #address-cells=3 in /chosen "
+                          "(need 1 or 2)");
+}
+
+SELFTEST(bootmodules, placement_refused)
+{
+    static const uint64_t ram[] = { 0x40000000, MiB(256), 0x60000000, MiB(256) };
+
+    /* below RAM, past its end, across the hole between two banks */
+    if (one_module_fails(2, 2, 0x3ffff000, 0x2000))
+        EXPECT_STREQ(err, "/chosen/kernel@0: module at 0x3ffff000-0x40001000 is not inside "
+                          "one RAM bank");
+    if (one_module_fails(2, 2, 0x7ffff000, 0x1001))
+        EXPECT(has(err, "is not inside one RAM bank"));
+    tree_begin(2, 2);
+    memory_node("memory@40000000", 2, 2, ram, 2);
+    cpus_node(1);
+    chosen_begin(2, 2);
+    KERNEL("kernel@0", 2, 2, 0x4ffff000, 0x10002000, NULL);
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_fails()))
+        EXPECT_STREQ(err, "/chosen/kernel@0: module at 0x4ffff000-0x60001000 is not inside "
+                          "one RAM bank");
+
+    /* two modules sharing a byte */
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(2, 2);
+    KERNEL("kernel", 2, 2, 0x50000000, 0x1001, NULL);
+    RAMDISK("ramdisk", 2, 2, 0x50001000, 0x1000);
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_fails()))
+        EXPECT_STREQ(err, "/chosen/ramdisk: module at 0x50001000-0x50002000 overlaps "
+                          "/chosen/kernel at 0x50000000-0x50001001");
+
+    /* over the image, over the DTB */
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(2, 2);
+    KERNEL("kernel", 2, 2, 0x402ff000, 0x2000, NULL);
+    node_end();
+    if (EXPECT(tree_end())) {
+        EXPECT(!parse_blob(blob, sizeof(blob), BOOTINFO_PA_UNKNOWN, 0x40200000, 0x40300000));
+        EXPECT_STREQ(err, "/chosen/kernel: module at 0x402ff000-0x40301000 overlaps the "
+                          "hypervisor image at 0x40200000-0x40300000");
+        EXPECT(!parse_blob(blob, sizeof(blob), 0x402ff800, 0, 0));
+        EXPECT(has(err, "overlaps the device tree blob at 0x402ff800-"));
+        /* just after the image: fine */
+        EXPECT(parse_blob(blob, sizeof(blob), BOOTINFO_PA_UNKNOWN, 0x40200000, 0x402ff000));
+    }
+}
+
+SELFTEST(bootmodules, unterminated_bootargs_and_too_many)
+{
+    char name[24];
+
+    tree_begin(2, 2);
+    minimal_body();
+    chosen_begin(2, 2);
+    node_begin("kernel");
+    prop_raw("compatible", compat_kernel, sizeof(compat_kernel));
+    prop_reg(2, 2, (const uint64_t[]){ 0x50000000, 0x1000 }, 1);
+    prop_raw("bootargs", "root", 4);
+    node_end();
+    node_end();
+    if (EXPECT(tree_end()) && EXPECT(parse_fails()))
+        EXPECT_STREQ(err, "/chosen/kernel: bootargs is not NUL-terminated (4 bytes)");
+
+    for (unsigned int n = BOOTINFO_MAX_MODULES; n <= BOOTINFO_MAX_MODULES + 1; n++) {
+        tree_begin(2, 2);
+        minimal_body();
+        chosen_begin(2, 2);
+        for (unsigned int i = 0; i < n; i++) {
+            fmt_snprintf(name, sizeof(name), "module@%u", i);
+            OTHER(name, 2, 2, 0x50000000 + MiB(1) * i, 0x1000);
+        }
+        node_end();
+        if (!EXPECT(tree_end()))
+            continue;
+        if (n == BOOTINFO_MAX_MODULES) {
+            if (EXPECT(parse_ok()))
+                EXPECT_EQ(bi.nr_modules, BOOTINFO_MAX_MODULES);
+        } else if (EXPECT(parse_fails())) {
+            EXPECT_STREQ(err, "/chosen/module@8: too many boot modules (at most 8)");
+        }
+    }
+}

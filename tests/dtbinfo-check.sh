@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the host tool build/host/dtbinfo against device trees whose memory
 # we know independently: QEMU's own tree for a given -m (RAM starts at
-# 0x40000000 and spans exactly -m), and broken files that must be refused.
+# 0x40000000 and spans exactly -m), a tree with boot modules whose ranges
+# its source states, and broken files that must be refused.
 set -u
 logs=${1:-build/test-logs}
 mkdir -p "$logs"
@@ -36,6 +37,27 @@ out=$("$tool" "$logs/dtbinfo-bad.dtb" 2>&1); rc=$?
 say "== bad magic (status $rc)"; say "$out"
 if [ "$rc" -eq 0 ] || ! grep -q "dtbinfo: .*dtbinfo-bad.dtb: .*magic" <<<"$out"; then
     say "FAIL: a bad magic must exit non-zero naming the file and the problem"; status=1
+fi
+
+# Boot modules: each listed with its kind and exact range, and reserved.
+dtc -q -I dts -O dtb -o "$logs/dtbinfo-modules.dtb" tests/dt/modules.dts
+out=$("$tool" --dtb-at 0x40000000 "$logs/dtbinfo-modules.dtb" 2>&1); rc=$?
+say "== modules.dts (status $rc)"; say "$out"
+want="module kernel 0x48000000 0x48012345 /chosen/module@48000000
+module ramdisk 0x49000000 0x49200000 /chosen/module@49000000
+module module 0x4a000000 0x4a001000 /chosen/module@4a000000"
+if [ "$rc" -ne 0 ] || [ "$(grep '^module ' <<<"$out")" != "$want" ]; then
+    say "FAIL: expected exactly these module lines:"; say "$want"; status=1
+fi
+if [ "$(grep -c '^reserved .* module$' <<<"$out")" -ne 3 ] ||
+   ! grep -q '^usable 0x48013000 0x49000000$' <<<"$out"; then
+    say "FAIL: the three modules must be reserved and cut out of usable RAM"; status=1
+fi
+dtc -q -I dts -O dtb -o "$logs/dtbinfo-module-bad.dtb" tests/dt/module-over-image.dts
+out=$("$tool" --image 0x40200000 0x40400000 "$logs/dtbinfo-module-bad.dtb" 2>&1); rc=$?
+say "== module-over-image.dts (status $rc)"; say "$out"
+if [ "$rc" -eq 0 ] || ! grep -q "/chosen/module@40201000: module at 0x40201000-0x40211000 overlaps the hypervisor image" <<<"$out"; then
+    say "FAIL: a module over the image must be refused, naming the node"; status=1
 fi
 
 out=$("$tool" "$logs/no-such-file.dtb" 2>&1); rc=$?

@@ -209,6 +209,15 @@ expect_boot dtb-reg-mismatch 512M "" tests/dt/reg-mismatch.dts "" 1 \
     "device tree at 0x40000000: .*reg" "cannot continue"
 expect_boot dtb-no-memory 512M "" tests/dt/no-memory.dts "" 1 \
     "device tree at 0x40000000: .*memory" "cannot continue"
+# Boot modules in /chosen: listed and reserved at boot; one over the image stops the boot.
+expect_boot dtb-modules 1G "test=bootmodules" tests/dt/modules.dts "" 0 \
+    "^reserved: 0x0000000048000000 - 0x0000000048012345 \(module\)" \
+    "^module 0: kernel 0x0000000048000000-0x0000000048012345 \(74565 bytes\) /chosen/module@48000000 bootargs \"console=hvc0 earlyprintk\"" \
+    "^module 1: ramdisk 0x0000000049000000-0x0000000049200000 \(2 MiB\)" \
+    "^usable [0-9]+: 0x0000000048013000-0x0000000049000000" "selftest: all passed"
+expect_boot dtb-module-over-image 512M "" tests/dt/module-over-image.dts "" 1 \
+    "device tree at 0x40000000: /chosen/module@40201000: module at 0x40201000-0x40211000 overlaps the hypervisor image" \
+    "cannot continue"
 # qemu-system-arm 7.2 reads a table above 4 GiB 4 GiB lower: with RAM up
 # there, the image must refuse to run and name the cause, not translate wrongly.
 QEMU=qemu-system-arm expect_boot qemu-system-arm-above-4g 6G "" "" "" 1 \

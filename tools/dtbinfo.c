@@ -7,6 +7,7 @@
  *
  *     usable 0x<start> 0x<end>
  *     reserved 0x<start> 0x<end> <kind>
+ *     module <kernel|ramdisk|module> 0x<start> 0x<end> <node path>
  *
  * Ends are exclusive. The file's own location is unknown, so the DTB is not
  * reserved unless --dtb-at gives the address it will be loaded at (as the
@@ -160,5 +161,9 @@ int main(int argc, char **argv)
     for (unsigned int r = 0; r < bi.nr_reserved; r++)
         printf("reserved 0x%llx 0x%llx %s\n", (unsigned long long)bi.reserved[r].start,
                (unsigned long long)bi.reserved[r].end, reserved_kind_name(bi.reserved[r].kind));
+    for (unsigned int m = 0; m < bi.nr_modules; m++)
+        printf("module %s 0x%llx 0x%llx %s\n", bootmodule_kind_name(bi.module[m].kind),
+               (unsigned long long)bi.module[m].start,
+               (unsigned long long)(bi.module[m].start + bi.module[m].size), bi.module[m].path);
     return fflush(stdout) ? 1 : 0;
 }

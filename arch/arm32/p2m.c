@@ -18,10 +18,17 @@
  * new VMID and later code the old one). The hypervisor runs these sequences with
  * interrupts masked (it takes none in Hyp mode), so nothing can run a guest on this CPU
  * between the two VTTBR writes; with HCR.VM clear the temporary VTTBR translates nothing.
+ *
+ * gvirt_to_maddr() lets the MMU translate a guest address: the stage-2 walk is the
+ * hardware's reading of the tables common/mm/p2m.c wrote, so what a loader writes through
+ * it is exactly what the guest will find at that address.
  */
 #include <arch/p2m.h>
 #include <asm/pgtable.h>
 #include <asm/sysregs.h>
+#include <domain/domain.h>
+#include <lib/errno.h>
+#include <lib/lib.h>
 
 void arch_p2m_write(lpae_t *entry, lpae_t value, paddr_t ipa, unsigned int level)
 {
@@ -49,4 +56,54 @@ void arch_p2m_flush_vmid(uint64_t vttbr)
         WRITE_CP64(old, VTTBR);
         isb();
     }
+}
+
+#define PAR_F       1ULL                        /* the translation faulted */
+#define PAR_PA_MASK 0x000000fffffff000ULL       /* PA[39:12], long-descriptor format */
+#define SCTLR_M     1u
+
+int gvirt_to_maddr(struct domain *d, uint32_t va, paddr_t *ma, unsigned int flags)
+{
+    uint64_t old_vttbr, old_par, par;
+    uint32_t old_vtcr, old_hcr;
+
+    if (flags != GV2M_READ && flags != GV2M_WRITE) {
+        printk("gvirt_to_maddr: d%u: flags 0x%x are neither GV2M_READ nor GV2M_WRITE\n",
+               d->domain_id, flags);
+        return -EINVAL;
+    }
+    if (d->p2m.vmid == 0) {
+        printk("gvirt_to_maddr: d%u: the domain has no p2m\n", d->domain_id);
+        return -EINVAL;
+    }
+    /* Stage 1 must be off, or the translation would use another context's tables. */
+    if (READ_CP32(NS_SCTLR) & SCTLR_M) {
+        printk("gvirt_to_maddr: d%u: va 0x%08x: the Non-secure PL1 MMU is on (SCTLR.M), so "
+               "stage 1 is not this domain's; only a domain that has not run can be loaded\n",
+               d->domain_id, (unsigned int)va);
+        return -EINVAL;
+    }
+    old_hcr = READ_CP32(HCR);
+    old_vtcr = READ_CP32(VTCR);
+    old_vttbr = READ_CP64(VTTBR);
+    old_par = READ_CP64(PAR);
+    WRITE_CP32(P2M_VTCR, VTCR);
+    WRITE_CP64(d->p2m.vttbr, VTTBR);
+    WRITE_CP32(old_hcr | HCR_VM, HCR);
+    isb();
+    if (flags == GV2M_WRITE)
+        WRITE_CP32(va, ATS12NSOPW);
+    else
+        WRITE_CP32(va, ATS12NSOPR);
+    isb();
+    par = READ_CP64(PAR);
+    WRITE_CP32(old_hcr, HCR);
+    WRITE_CP64(old_vttbr, VTTBR);
+    WRITE_CP32(old_vtcr, VTCR);
+    WRITE_CP64(old_par, PAR);
+    isb();
+    if (par & PAR_F)
+        return -EFAULT;
+    *ma = (par & PAR_PA_MASK) | (va & (PAGE_SIZE - 1));
+    return 0;
 }

@@ -3,9 +3,15 @@
  * fake RAM's table pages, through map_domain_page's mapping), and every store, barrier and
  * invalidation is recorded when a test asks (host/p2m.h). A flush records a TLBI for the
  * VMID in VTTBR[55:48] followed by the DSB that completes it, as on the image.
+ *
+ * gvirt_to_maddr() is a p2m lookup: the host has no MMU to ask, and a domain that has not
+ * run has its stage 1 off, so its virtual addresses are its IPAs.
  */
 #include <arch/p2m.h>
+#include <domain/domain.h>
 #include <host/p2m.h>
+#include <lib/errno.h>
+#include <lib/lib.h>
 #include <mm/p2m.h>
 
 static struct host_p2m_event *log_buf;
@@ -58,4 +64,25 @@ void arch_p2m_flush_vmid(uint64_t vttbr)
                                     .vmid = (unsigned int)(vttbr >> VTTBR_VMID_SHIFT) & 0xff });
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     record((struct host_p2m_event){ .kind = HOST_P2M_DSB });
+}
+
+int gvirt_to_maddr(struct domain *d, uint32_t va, paddr_t *ma, unsigned int flags)
+{
+    mfn_t mfn;
+
+    if (flags != GV2M_READ && flags != GV2M_WRITE) {
+        printk("gvirt_to_maddr: d%u: flags 0x%x are neither GV2M_READ nor GV2M_WRITE\n",
+               d->domain_id, flags);
+        return -EINVAL;
+    }
+    if (d->p2m.vmid == 0) {
+        printk("gvirt_to_maddr: d%u: the domain has no p2m\n", d->domain_id);
+        return -EINVAL;
+    }
+    /* Every type the p2m has is readable and writable by the guest, as on the image. */
+    mfn = p2m_lookup(p2m_get_hostp2m(d), gaddr_to_gfn(va), NULL);
+    if (mfn_eq(mfn, INVALID_MFN))
+        return -EFAULT;
+    *ma = mfn_to_paddr(mfn) | (va & (PAGE_SIZE - 1));
+    return 0;
 }

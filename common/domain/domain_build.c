@@ -1,5 +1,6 @@
 /*
- * A domain's RAM: allocate_memory(), allocate_memory_11() and relinquish_memory().
+ * A domain's RAM: allocate_memory(), allocate_memory_11() and relinquish_memory(); and
+ * building a domain from boot modules: construct_domain() and its loaders.
  *
  * Chunks are taken largest first. The order tried is the largest that fits what is left
  * (of the bank, for allocate_memory), capped by the largest order the heap could give so
@@ -10,12 +11,16 @@
  * Nothing records the chunks: the first page of each allocation carries PGC_head and its
  * order, so the release path finds them again by walking the banks through the p2m.
  */
+#include <arch/p2m.h>
 #include <domain/domain_build.h>
+#include <domain/guest_dt.h>
 #include <lib/errno.h>
 #include <lib/lib.h>
 #include <mm/mm.h>
 #include <mm/p2m.h>
+#include <mm/domain_page.h>
 #include <mm/page_alloc.h>
+#include <libfdt.h>
 #include <string.h>
 
 /* The largest order <= cap whose block fits in `pages` (at least 1). */
@@ -241,4 +246,197 @@ int relinquish_memory(struct domain *d)
         return -EBUSY;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------ loading a domain */
+
+/*
+ * The one copy every loader uses: len bytes at machine address src (any alignment, in RAM
+ * that map_domain_page() reaches) to the guest at ipa, one piece at a time so that no
+ * piece crosses a page on either side. The guest's page is found the way the guest will
+ * find it, through gvirt_to_maddr() (its MMU is off: VA == IPA).
+ */
+static int copy_to_guest(struct domain *d, paddr_t ipa, paddr_t src, paddr_t len,
+                         const char *what)
+{
+    while (len) {
+        paddr_t ma, n = len;
+        uint8_t *to;
+        const uint8_t *from;
+        int rc;
+
+        if (ipa > UINT32_MAX) {
+            printk("%s: d%u: IPA 0x%llx is above 4 GiB, where the guest's MMU-off accesses "
+                   "cannot reach\n", what, d->domain_id, (unsigned long long)ipa);
+            return -EINVAL;
+        }
+        rc = gvirt_to_maddr(d, (uint32_t)ipa, &ma, GV2M_WRITE);
+        if (rc) {
+            printk("%s: d%u: cannot write IPA 0x%llx (%d): not the domain's RAM\n", what,
+                   d->domain_id, (unsigned long long)ipa, rc);
+            return rc;
+        }
+        n = min(n, PAGE_SIZE - (ipa & (PAGE_SIZE - 1)));
+        n = min(n, PAGE_SIZE - (src & (PAGE_SIZE - 1)));
+        to = map_domain_page(paddr_to_mfn(ma));
+        from = map_domain_page(paddr_to_mfn(src));
+        memcpy(to + (ma & (PAGE_SIZE - 1)), from + (src & (PAGE_SIZE - 1)), (size_t)n);
+        unmap_domain_page(from);
+        unmap_domain_page(to);
+        ipa += n;
+        src += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int kernel_load(const struct kernel_info *kinfo)
+{
+    return copy_to_guest(kinfo->d, kinfo->kernel_ipa, kinfo->kernel->start, kinfo->kernel_size,
+                         "kernel_load");
+}
+
+int initrd_load(const struct kernel_info *kinfo)
+{
+    if (!kinfo->initrd)
+        return 0;
+    return copy_to_guest(kinfo->d, kinfo->initrd_ipa, kinfo->initrd->start, kinfo->initrd_size,
+                         "initrd_load");
+}
+
+int dtb_load(const struct kernel_info *kinfo, const void *dtb)
+{
+    /* The xenheap is one physically contiguous mapping per allocation. */
+    return copy_to_guest(kinfo->d, kinfo->dtb_ipa, virt_to_maddr(dtb), kinfo->dtb_size,
+                         "dtb_load");
+}
+
+static unsigned int order_for(size_t bytes)
+{
+    unsigned int k = 0;
+
+    while (((size_t)PAGE_SIZE << k) < bytes)
+        k++;
+    return k;
+}
+
+static int check_kinfo(const struct kernel_info *kinfo, const void *host_fdt)
+{
+    if (!kinfo || !kinfo->d || !host_fdt) {
+        printk("construct_domain: kinfo %p, its domain and the host tree %p are required\n",
+               (const void *)kinfo, host_fdt);
+        return -EINVAL;
+    }
+    if (!kinfo->kernel) {
+        printk("construct_domain: d%u: no kernel\n", kinfo->d->domain_id);
+        return -EINVAL;
+    }
+    if (kinfo->kernel->size == 0 || (kinfo->initrd && kinfo->initrd->size == 0)) {
+        printk("construct_domain: d%u: the kernel (%s) or the initrd is empty\n",
+               kinfo->d->domain_id, kinfo->kernel->path);
+        return -EINVAL;
+    }
+    if (kinfo->nr_vcpus < 1 || kinfo->nr_vcpus > GUEST_MAX_VCPUS) {
+        printk("construct_domain: d%u: %u VCPUs (1 to %d)\n", kinfo->d->domain_id,
+               kinfo->nr_vcpus, GUEST_MAX_VCPUS);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The kernel at bank 0 + KERNEL_OFFSET, the initrd at the top of the low window. */
+static int place_kernel_and_initrd(struct kernel_info *kinfo, paddr_t *top)
+{
+    const struct guest_mem_bank *b0 = &kinfo->d->mem.bank[0];
+    paddr_t low = min(b0->size, (paddr_t)GUEST_LOWMEM_LIMIT);
+
+    *top = b0->start + low;
+    if (*top > 0x100000000ULL) {
+        printk("construct_domain: d%u: bank 0 at 0x%llx-0x%llx is not below 4 GiB, where a "
+               "guest with its MMU off can reach it\n", kinfo->d->domain_id,
+               (unsigned long long)b0->start, (unsigned long long)*top);
+        return -EINVAL;
+    }
+    kinfo->kernel_ipa = b0->start + KERNEL_OFFSET;
+    kinfo->kernel_size = kinfo->kernel->size;
+    kinfo->entry = kinfo->kernel_ipa;
+    kinfo->initrd_size = kinfo->initrd ? kinfo->initrd->size : 0;
+    if (KERNEL_OFFSET + kinfo->kernel_size + ROUNDUP(kinfo->initrd_size, (paddr_t)PAGE_SIZE) >
+        low) {
+        printk("construct_domain: d%u: no room: kernel 0x%llx bytes at offset 0x%llx and "
+               "initrd 0x%llx bytes in the first 0x%llx bytes of RAM\n", kinfo->d->domain_id,
+               (unsigned long long)kinfo->kernel_size, (unsigned long long)KERNEL_OFFSET,
+               (unsigned long long)kinfo->initrd_size, (unsigned long long)low);
+        return -ENOSPC;
+    }
+    kinfo->initrd_ipa = kinfo->initrd ? ROUNDDOWN(*top - kinfo->initrd_size, (paddr_t)PAGE_SIZE)
+                                      : 0;
+    return 0;
+}
+
+/* The tree below the initrd (or at the top), above the kernel's end. */
+static int place_dtb(struct kernel_info *kinfo, paddr_t top, paddr_t dtb_size)
+{
+    paddr_t below = kinfo->initrd ? kinfo->initrd_ipa : top;
+    paddr_t kernel_end = kinfo->kernel_ipa + kinfo->kernel_size;
+
+    kinfo->dtb_size = dtb_size;
+    if (dtb_size > GUEST_DTB_MAX || ROUNDUP(dtb_size, (paddr_t)PAGE_SIZE) > below - kernel_end) {
+        printk("construct_domain: d%u: no room for the device tree (0x%llx bytes, at most "
+               "0x%llx) between the kernel's end 0x%llx and 0x%llx\n", kinfo->d->domain_id,
+               (unsigned long long)dtb_size, (unsigned long long)GUEST_DTB_MAX,
+               (unsigned long long)kernel_end, (unsigned long long)below);
+        return -ENOSPC;
+    }
+    kinfo->dtb_ipa = ROUNDDOWN(below - dtb_size, (paddr_t)PAGE_SIZE);
+    return 0;
+}
+
+/* Room for the host tree's blocks, whatever padding its totalsize has, plus the new nodes. */
+#define GUEST_DT_SLACK 4096u
+
+int construct_domain(struct kernel_info *kinfo, const void *host_fdt)
+{
+    size_t need, size;
+    unsigned int order;
+    paddr_t top;
+    void *scratch;
+    int rc = check_kinfo(kinfo, host_fdt);
+
+    if (rc)
+        return rc;
+    rc = fdt_check_header(host_fdt);
+    if (rc) {
+        printk("construct_domain: d%u: host tree: %s\n", kinfo->d->domain_id, fdt_strerror(rc));
+        return -EINVAL;
+    }
+    rc = kinfo->direct_map ? allocate_memory_11(kinfo->d, kinfo->mem_bytes)
+                           : allocate_memory(kinfo->d, kinfo->mem_bytes);
+    if (rc)
+        return rc;
+    rc = place_kernel_and_initrd(kinfo, &top);
+    if (rc)
+        return rc;
+
+    need = max(fdt_off_dt_struct(host_fdt) + fdt_size_dt_struct(host_fdt),
+               fdt_off_dt_strings(host_fdt) + fdt_size_dt_strings(host_fdt)) + GUEST_DT_SLACK;
+    order = order_for(need);
+    size = (size_t)PAGE_SIZE << order;
+    scratch = alloc_xenheap_pages(order, 0);
+    if (!scratch) {
+        printk("construct_domain: d%u: no xenheap for a %zu-byte scratch tree\n",
+               kinfo->d->domain_id, size);
+        return -ENOMEM;
+    }
+    rc = make_guest_dt(kinfo, host_fdt, scratch, size);
+    if (!rc)
+        rc = place_dtb(kinfo, top, fdt_totalsize(scratch));
+    if (!rc)
+        rc = kernel_load(kinfo);
+    if (!rc)
+        rc = initrd_load(kinfo);
+    if (!rc)
+        rc = dtb_load(kinfo, scratch);
+    free_xenheap_pages(scratch, order);
+    return rc;
 }

@@ -5,7 +5,10 @@
  * parts of it are already spoken for, how many CPUs there are, where the
  * console UART sits and how PSCI is reached. This module reads all of that
  * once, at boot, into a plain struct bootinfo, so that nothing later needs
- * libfdt or has to trust the blob again.
+ * libfdt or has to trust the blob again. That includes the boot modules
+ * (kernel, ramdisk) under /chosen that a domain is built from: they are
+ * reserved like the image, so that no heap hands their RAM out before they
+ * have been copied.
  *
  * The blob is untrusted input. Before any node is looked at, the header is
  * checked against the bytes actually available and fdt_check_full() walks
@@ -73,6 +76,8 @@ static void warn(struct parser *p, const char *fmt, ...)
     struct bootinfo *bi = p->bi;
     va_list ap;
 
+    if (!bi)        /* a lookup outside bootinfo_parse (bootinfo_console_node) */
+        return;
     if (bi->nr_warnings < BOOTINFO_MAX_WARNINGS) {
         va_start(ap, fmt);
         fmt_vsnprintf(bi->warning[bi->nr_warnings], BOOTINFO_ERR_LEN, fmt, ap);
@@ -656,6 +661,29 @@ static int first_pl011(const void *fdt)
     return node;
 }
 
+/* The console's node: the PL011 stdout-path names, else the first enabled "arm,pl011". */
+static int console_node(struct parser *p, int chosen, bool *from_stdout_path)
+{
+    int node = -FDT_ERR_NOTFOUND;
+
+    if (chosen >= 0)
+        node = stdout_path_node(p, chosen);
+    *from_stdout_path = node >= 0;
+    if (node < 0)
+        node = first_pl011(p->fdt);
+    return node;
+}
+
+int bootinfo_console_node(const void *fdt)
+{
+    char err[BOOTINFO_ERR_LEN];
+    struct parser p = { .fdt = fdt, .bi = NULL, .err = err };
+    bool from_stdout_path;
+    int chosen = fdt_path_offset(fdt, "/chosen");
+
+    return console_node(&p, chosen, &from_stdout_path);
+}
+
 /*
  * The console's reg is read with its parent's cells and taken as a
  * physical address as it stands: on QEMU virt the PL011 is a child of the
@@ -670,14 +698,10 @@ static void parse_console(struct parser *p, int chosen)
     struct reg_iter it;
     uint64_t base, size;
     bool present;
-    int node = -FDT_ERR_NOTFOUND, parent;
+    int node, parent;
     bool from_stdout_path;
 
-    if (chosen >= 0)
-        node = stdout_path_node(p, chosen);
-    from_stdout_path = node >= 0;
-    if (node < 0)
-        node = first_pl011(p->fdt);
+    node = console_node(p, chosen, &from_stdout_path);
     if (node < 0)
         return;
 
@@ -708,6 +732,162 @@ static void parse_psci(struct parser *p)
     int psci = fdt_path_offset(p->fdt, "/psci");
 
     p->bi->psci_smc = psci >= 0 && prop_is(p->fdt, psci, "method", "smc");
+}
+
+/* --------------------------------------------------------------- modules */
+
+/*
+ * The kind a /chosen child's compatible list gives it, or -1 if it is no
+ * boot module. Kernel and ramdisk win over the generic "multiboot,module",
+ * which Xen's binding lets a node list as well.
+ */
+static int module_kind(const void *fdt, int node)
+{
+    if (fdt_node_check_compatible(fdt, node, "multiboot,kernel") == 0)
+        return BOOTMOD_KERNEL;
+    if (fdt_node_check_compatible(fdt, node, "multiboot,ramdisk") == 0)
+        return BOOTMOD_RAMDISK;
+    if (fdt_node_check_compatible(fdt, node, "multiboot,module") == 0)
+        return BOOTMOD_OTHER;
+    return -1;
+}
+
+/* The module's bootargs: as /chosen's, cut with a warning, refused without a NUL. */
+static int module_bootargs(struct parser *p, int node, struct bootmodule *m)
+{
+    const char *v;
+    size_t n;
+    int len;
+
+    v = fdt_getprop(p->fdt, node, "bootargs", &len);
+    if (!v) {
+        if (len == -FDT_ERR_NOTFOUND)
+            return 0;
+        return fail(p, "%s: cannot read bootargs: %s", m->path, fdt_strerror(len));
+    }
+    if (len <= 0)
+        return 0;
+    if (!memchr(v, '\0', (size_t)len))
+        return fail(p, "%s: bootargs is not NUL-terminated (%d bytes)", m->path, len);
+    n = strlen(v);
+    if (n >= sizeof(m->cmdline)) {
+        warn(p, "%s: bootargs is %zu characters, cut to %zu", m->path, n,
+             sizeof(m->cmdline) - 1);
+        n = sizeof(m->cmdline) - 1;
+    }
+    memcpy(m->cmdline, v, n);
+    m->cmdline[n] = '\0';
+    return 0;
+}
+
+static bool overlaps(paddr_t s1, paddr_t e1, paddr_t s2, paddr_t e2)
+{
+    return s1 < e2 && s2 < e1;
+}
+
+/*
+ * Where a module may lie: wholly inside one RAM bank (a domain is given its
+ * contents by copying from RAM), and on nothing else the hypervisor or
+ * another module needs. /memreserve/ and /reserved-memory ranges are not
+ * checked: a loader may well have reserved the module's memory itself.
+ */
+static int check_module_place(struct parser *p, const struct bootmodule *m)
+{
+    const struct bootinfo *bi = p->bi;
+    paddr_t end = m->start + m->size;
+    bool in_ram = false;
+
+    for (unsigned int i = 0; i < bi->nr_ram; i++)
+        in_ram |= m->start >= bi->ram[i].start && end <= bi->ram[i].end;
+    if (!in_ram)
+        return fail(p, "%s: module at 0x%llx-0x%llx is not inside one RAM bank", m->path,
+                    (unsigned long long)m->start, (unsigned long long)end);
+    for (unsigned int i = 0; i < bi->nr_modules; i++) {
+        const struct bootmodule *o = &bi->module[i];
+
+        if (overlaps(m->start, end, o->start, o->start + o->size))
+            return fail(p, "%s: module at 0x%llx-0x%llx overlaps %s at 0x%llx-0x%llx",
+                        m->path, (unsigned long long)m->start, (unsigned long long)end,
+                        o->path, (unsigned long long)o->start,
+                        (unsigned long long)(o->start + o->size));
+    }
+    for (unsigned int i = 0; i < bi->nr_reserved; i++) {
+        const struct reserved_range *r = &bi->reserved[i];
+
+        if ((r->kind == RESV_IMAGE || r->kind == RESV_DTB) &&
+            overlaps(m->start, end, r->start, r->end))
+            return fail(p, "%s: module at 0x%llx-0x%llx overlaps the %s at 0x%llx-0x%llx",
+                        m->path, (unsigned long long)m->start, (unsigned long long)end,
+                        r->kind == RESV_IMAGE ? "hypervisor image" : "device tree blob",
+                        (unsigned long long)r->start, (unsigned long long)r->end);
+    }
+    return 0;
+}
+
+static int parse_module(struct parser *p, int chosen, int node, enum bootmodule_kind kind)
+{
+    struct bootinfo *bi = p->bi;
+    struct bootmodule *m;
+    struct reg_iter it;
+    uint64_t base, size, more_base, more_size;
+    bool present;
+    char path[BOOTINFO_PATH_LEN];
+
+    node_path(p->fdt, node, path, sizeof(path));
+    if (bi->nr_modules == BOOTINFO_MAX_MODULES)
+        return fail(p, "%s: too many boot modules (at most %d)", path, BOOTINFO_MAX_MODULES);
+    if (reg_begin(p, node, chosen, &it, &present))
+        return -1;
+    if (!present || !reg_next(&it, &base, &size))
+        return fail(p, "%s: boot module without a reg entry", path);
+    if (reg_next(&it, &more_base, &more_size))
+        return fail(p, "%s: boot module with more than one reg entry", path);
+    if (size == 0)
+        return fail(p, "%s: boot module at 0x%llx has size 0", path, (unsigned long long)base);
+    if (base >= BOOTINFO_PA_LIMIT || size > BOOTINFO_PA_LIMIT - base)
+        return fail(p, "%s: module at 0x%llx size 0x%llx goes beyond the 40-bit "
+                    "physical address limit", path, (unsigned long long)base,
+                    (unsigned long long)size);
+
+    m = &bi->module[bi->nr_modules];
+    memset(m, 0, sizeof(*m));
+    m->kind = kind;
+    m->start = base;
+    m->size = size;
+    memcpy(m->path, path, sizeof(m->path));
+    if (module_bootargs(p, node, m) || check_module_place(p, m) ||
+        add_reserved(p, base, size, RESV_MODULE, path))
+        return -1;
+    bi->nr_modules++;
+    return 0;
+}
+
+static int parse_modules(struct parser *p, int chosen)
+{
+    int node;
+
+    if (chosen < 0)
+        return 0;
+    fdt_for_each_subnode(node, p->fdt, chosen) {
+        int kind = module_kind(p->fdt, node);
+
+        if (kind < 0 || !node_enabled(p->fdt, node))
+            continue;
+        if (parse_module(p, chosen, node, (enum bootmodule_kind)kind))
+            return -1;
+    }
+    if (node != -FDT_ERR_NOTFOUND)
+        return fail(p, "/chosen: cannot walk its children: %s", fdt_strerror(node));
+    return 0;
+}
+
+const struct bootmodule *bootinfo_first_module(const struct bootinfo *bi,
+                                               enum bootmodule_kind kind)
+{
+    for (unsigned int i = 0; i < bi->nr_modules; i++)
+        if (bi->module[i].kind == kind)
+            return &bi->module[i];
+    return NULL;
 }
 
 /* ------------------------------------------------------------ usable RAM */
@@ -791,13 +971,16 @@ int bootinfo_parse(const void *fdt, size_t avail, paddr_t fdt_pa,
     }
     if (add_reserved(&p, image_start, image_end - image_start, RESV_IMAGE, "image"))
         return -1;
+    chosen = fdt_path_offset(fdt, "/chosen");
+    if (chosen < 0 && chosen != -FDT_ERR_NOTFOUND)
+        return fail(&p, "/chosen: %s", fdt_strerror(chosen));
+    /* After the image and the DTB: modules must not overlap them. */
+    if (parse_modules(&p, chosen))
+        return -1;
     sort_reserved(bi);
 
     if (parse_cpus(&p))
         return -1;
-    chosen = fdt_path_offset(fdt, "/chosen");
-    if (chosen < 0 && chosen != -FDT_ERR_NOTFOUND)
-        return fail(&p, "/chosen: %s", fdt_strerror(chosen));
     if (parse_bootargs(&p, chosen))
         return -1;
     parse_console(&p, chosen);
@@ -816,6 +999,21 @@ const char *reserved_kind_name(enum reserved_kind kind)
         return "dtb";
     case RESV_IMAGE:
         return "image";
+    case RESV_MODULE:
+        return "module";
+    }
+    return "unknown";
+}
+
+const char *bootmodule_kind_name(enum bootmodule_kind kind)
+{
+    switch (kind) {
+    case BOOTMOD_KERNEL:
+        return "kernel";
+    case BOOTMOD_RAMDISK:
+        return "ramdisk";
+    case BOOTMOD_OTHER:
+        return "module";
     }
     return "unknown";
 }
@@ -868,6 +1066,14 @@ void bootinfo_print(const struct bootinfo *bi)
     else
         printk("console: no PL011 in the device tree\n");
     printk("PSCI: %s\n", bi->psci_smc ? "method smc" : "no smc method");
+    for (unsigned int i = 0; i < bi->nr_modules; i++) {
+        const struct bootmodule *m = &bi->module[i];
+
+        printk("module %u: %s 0x%016llx-0x%016llx (%s) %s bootargs \"%s\"\n", i,
+               bootmodule_kind_name(m->kind), (unsigned long long)m->start,
+               (unsigned long long)(m->start + m->size), size_text(m->size, sz, sizeof(sz)),
+               m->path, m->cmdline);
+    }
     for (unsigned int i = 0; i < bi->nr_warnings && i < BOOTINFO_MAX_WARNINGS; i++)
         printk("warning: %s\n", bi->warning[i]);
     if (bi->nr_warnings > BOOTINFO_MAX_WARNINGS)

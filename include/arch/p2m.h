@@ -29,4 +29,26 @@ void arch_p2m_barrier(void);
  */
 void arch_p2m_flush_vmid(uint64_t vttbr);
 
+/*
+ * gvirt_to_maddr(): the machine address a guest virtual address of d reaches, as the
+ * guest's PL1 would read (GV2M_READ) or write (GV2M_WRITE) it. The image asks the MMU
+ * (ATS12NSOPR/ATS12NSOPW with d's VTTBR and HCR.VM, so stage 1 as the CPU's Non-secure
+ * PL1 state has it, then d's stage 2); the host looks the address up in d's p2m, as the
+ * MMU would with the guest's stage 1 off.
+ *
+ * Only for a domain that has not run yet: the image refuses (-EINVAL, printed) when the
+ * Non-secure PL1 MMU is on (SCTLR.M), because stage 1 would then be whatever the CPU's
+ * PL1 registers hold, not d's; with it off a guest VA is its IPA. Also -EINVAL (printed)
+ * for a domain without a p2m or bad flags. An address d's p2m (or the walk) does not map
+ * gives -EFAULT without a message: the caller knows what it was trying to reach and says.
+ * Every register used (HCR, VTCR, VTTBR, PAR) is restored; the hypervisor runs with
+ * interrupts masked, so nothing else sees the temporary values.
+ */
+#define GV2M_READ   0u
+#define GV2M_WRITE  1u
+
+struct domain;
+
+int gvirt_to_maddr(struct domain *d, uint32_t va, paddr_t *ma, unsigned int flags);
+
 #endif

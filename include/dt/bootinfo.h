@@ -14,6 +14,18 @@
  * nodes with status other than "okay" are skipped, here and in
  * /reserved-memory.
  *
+ * Boot modules (the kernel, initrd and other blobs a loader put in RAM for
+ * the hypervisor to hand to a domain) are described as in Xen's
+ * docs/misc/arm/device-tree/booting.txt: children of /chosen compatible with
+ * "multiboot,kernel", "multiboot,ramdisk" or "multiboot,module" (a node that
+ * lists "multiboot,kernel" or "multiboot,ramdisk" before or after
+ * "multiboot,module" is a kernel or ramdisk), with one reg entry read with
+ * /chosen's #address-cells/#size-cells (2 and 1 when absent, as libfdt's
+ * defaults) and an optional "bootargs" string. Disabled nodes are skipped.
+ * Each module must lie inside one RAM bank and overlap no other module, the
+ * image or the DTB; it is added to the reserved ranges (RESV_MODULE), so the
+ * heaps never hand its frames out.
+ *
  * The blob must be 8-byte aligned, format version 16 or later, with its
  * blocks aligned as the format requires; anything else is refused before
  * libfdt walks it (see check_blob() in common/dt/bootinfo.c for why).
@@ -22,10 +34,14 @@
  *  - errors (parse fails): a bad header or structure block, malformed or
  *    unsupported memory/reserved-memory/cpu properties, RAM beyond the
  *    40-bit LPAE limit, overlapping RAM banks, no RAM, no CPU, an
- *    unterminated bootargs, more ranges than the fixed arrays hold;
+ *    unterminated bootargs, more ranges than the fixed arrays hold; a boot
+ *    module whose reg is missing, malformed or of size 0, that goes beyond
+ *    the 40-bit limit, lies outside every RAM bank or overlaps another
+ *    module, the image or the DTB; more than BOOTINFO_MAX_MODULES modules;
  *  - warnings (parse succeeds, the message is kept in bi->warning[] and
  *    printed by bootinfo_print): more CPUs than BOOTINFO_MAX_CPUS (the first
- *    ones are kept), bootargs longer than the buffer (cut), and anything
+ *    ones are kept), bootargs (of /chosen or of a module) longer than the
+ *    buffer (cut), and anything
  *    wrong with the console description, because the hypervisor can boot
  *    without a console it found in the tree.
  */
@@ -41,6 +57,7 @@
 #define BOOTINFO_PATH_LEN 128
 #define BOOTINFO_ERR_LEN 200
 #define BOOTINFO_MAX_WARNINGS 4    /* kept; nr_warnings counts them all */
+#define BOOTINFO_MAX_MODULES 8
 
 /* LPAE gives a 40-bit physical address space: RAM must end at or below this. */
 #define BOOTINFO_PA_LIMIT ((paddr_t)1 << 40)
@@ -58,12 +75,28 @@ enum reserved_kind {
     RESV_RESERVED_MEMORY,     /* child of /reserved-memory */
     RESV_DTB,                 /* the device tree blob itself */
     RESV_IMAGE,               /* the hypervisor image */
+    RESV_MODULE,              /* a boot module (struct bootmodule) */
 };
 
 struct reserved_range {
     paddr_t start;
     paddr_t end;              /* exclusive */
     enum reserved_kind kind;
+};
+
+enum bootmodule_kind {
+    BOOTMOD_KERNEL,           /* "multiboot,kernel" */
+    BOOTMOD_RAMDISK,          /* "multiboot,ramdisk" */
+    BOOTMOD_OTHER,            /* "multiboot,module" alone */
+};
+
+/* A blob the loader left in RAM for a domain. Neither start nor size need be page aligned. */
+struct bootmodule {
+    enum bootmodule_kind kind;
+    paddr_t start;
+    paddr_t size;                           /* bytes, > 0 */
+    char cmdline[BOOTINFO_BOOTARGS_LEN];    /* its bootargs, "" if absent */
+    char path[BOOTINFO_PATH_LEN];           /* the node it came from */
 };
 
 struct bootinfo {
@@ -92,6 +125,10 @@ struct bootinfo {
 
     bool psci_smc;                          /* /psci method is "smc" */
 
+    /* Boot modules in the order of /chosen's children. */
+    struct bootmodule module[BOOTINFO_MAX_MODULES];
+    unsigned int nr_modules;
+
     /* Non-fatal problems, first BOOTINFO_MAX_WARNINGS of them, one line each. */
     unsigned int nr_warnings;
     char warning[BOOTINFO_MAX_WARNINGS][BOOTINFO_ERR_LEN];
@@ -111,8 +148,20 @@ int bootinfo_parse(const void *fdt, size_t avail, paddr_t fdt_pa,
                    struct bootinfo *bi, char err[BOOTINFO_ERR_LEN]);
 
 const char *reserved_kind_name(enum reserved_kind kind);
+const char *bootmodule_kind_name(enum bootmodule_kind kind);
 
-/* Prints the banks, reserved and usable ranges, CPUs, console and warnings (boot log). */
+/* The first module of that kind in the tree's order, or NULL if there is none. */
+const struct bootmodule *bootinfo_first_module(const struct bootinfo *bi,
+                                               enum bootmodule_kind kind);
+
+/*
+ * The offset of the node bootinfo_parse() takes the console from, by the same rule, in a
+ * tree that bootinfo_parse() has accepted (the guest device tree passes it through);
+ * a negative libfdt error if there is none.
+ */
+int bootinfo_console_node(const void *fdt);
+
+/* Prints the banks, reserved and usable ranges, CPUs, console, modules and warnings. */
 void bootinfo_print(const struct bootinfo *bi);
 
 #endif

@@ -6,6 +6,7 @@
  * formats and removals as the hardware (QEMU's walker) sees them. No guest runs: HCR.VM
  * only affects Non-secure PL1&0, never Hyp mode, and everything is restored after.
  */
+#include <arch/p2m.h>
 #include <asm/sysregs.h>
 #include <domain/domain.h>
 #include <lib/lib.h>
@@ -110,4 +111,52 @@ SELFTEST(p2m_mmu, stage2_walk_sees_what_the_p2m_wrote)
     EXPECT_EQ(READ_CP64(VTTBR), old_vttbr);
     free_domheap_pages(pg, 9);
     EXPECT_EQ(avail_domheap_pages(), before);
+}
+
+/*
+ * gvirt_to_maddr() leaves HCR, VTCR, VTTBR and PAR as it found them, and refuses while
+ * the Non-secure PL1 MMU is on (stage 1 would then be someone else's).
+ */
+SELFTEST(p2m_mmu, gvirt_to_maddr_restores_and_needs_stage1_off)
+{
+    struct domain d;
+    uint64_t old_vttbr = READ_CP64(VTTBR), par = 0x1234000ULL;
+    uint32_t old_vtcr = READ_CP32(VTCR), old_hcr = READ_CP32(HCR), sctlr;
+    struct page_info *pg;
+    paddr_t ma = 0;
+
+    if (!EXPECT(mm_layout() != NULL))
+        return;
+    if (READ_CP32(NS_SCTLR) & 1) {
+        selftest_skip("the Non-secure PL1 MMU is on already");
+        return;
+    }
+    pg = alloc_domheap_pages(NULL, 0, 0);
+    if (!EXPECT(pg != NULL))
+        return;
+    domain_init(&d, 31, 0);
+    if (!EXPECT_EQ(p2m_init(&d), 0)) {
+        free_domheap_pages(pg, 0);
+        return;
+    }
+    EXPECT_EQ(guest_physmap_add_page(&d, _gfn(0x40000), page_to_mfn(pg), 0), 0);
+    WRITE_CP64(par, PAR);
+    isb();
+    EXPECT_EQ(gvirt_to_maddr(&d, 0x40000123, &ma, GV2M_WRITE), 0);
+    EXPECT_EQ(ma, mfn_to_paddr(page_to_mfn(pg)) + 0x123);
+    EXPECT_EQ(gvirt_to_maddr(&d, 0x40001000, &ma, GV2M_READ), -EFAULT);
+    EXPECT_EQ(READ_CP64(PAR), par);
+    EXPECT_EQ(READ_CP64(VTTBR), old_vttbr);
+    EXPECT_EQ(READ_CP32(VTCR), old_vtcr);
+    EXPECT_EQ(READ_CP32(HCR), old_hcr);
+
+    sctlr = READ_CP32(NS_SCTLR);
+    WRITE_CP32(sctlr | 1, NS_SCTLR);
+    isb();
+    EXPECT_EQ(gvirt_to_maddr(&d, 0x40000123, &ma, GV2M_READ), -EINVAL);
+    WRITE_CP32(sctlr, NS_SCTLR);
+    isb();
+
+    p2m_teardown(&d);
+    free_domheap_pages(pg, 0);
 }

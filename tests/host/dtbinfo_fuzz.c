@@ -60,6 +60,8 @@ static int build_seed(void)
     static const uint32_t ram2[] = { 0, 0x60000000, 0, 0x20000000 };
     static const uint32_t resv[] = { 0x70000000, 0x100000 };
     static const uint32_t uart[] = { 0, 0x09000000, 0, 0x1000 };
+    static const char kernel[] = "multiboot,kernel\0multiboot,module";
+    static const uint32_t module[] = { 0, 0x48000000, 0x100000 };
     void *b = seed_blob;
     int rc = 0;
 
@@ -109,6 +111,11 @@ static int build_seed(void)
     SW(fdt_begin_node(b, "chosen"));
     SW(fdt_property_string(b, "bootargs", "console=ttyAMA0"));
     SW(fdt_property_string(b, "stdout-path", "serial0:115200n8"));
+    SW(fdt_begin_node(b, "module@48000000"));
+    SW(fdt_property(b, "compatible", kernel, sizeof(kernel)));
+    SW(prop_cells(b, "reg", module, ARRAY_SIZE(module)));   /* /chosen's default 2 + 1 cells */
+    SW(fdt_property_string(b, "bootargs", "console=hvc0"));
+    SW(fdt_end_node(b));
     SW(fdt_end_node(b));
     SW(fdt_end_node(b));
     SW(fdt_finish(b));
@@ -274,6 +281,31 @@ static const char *check_promises(const struct bootinfo *bi)
         return "console_path unterminated";
     if (bi->console_from_stdout_path && !bi->has_console)
         return "console from stdout-path without a console";
+    if (bi->nr_modules > BOOTINFO_MAX_MODULES)
+        return "nr_modules";
+    for (unsigned int i = 0; i < bi->nr_modules; i++) {
+        const struct bootmodule *m = &bi->module[i];
+        bool in_ram = false, reserved = false;
+
+        if (m->size == 0 || m->start + m->size > BOOTINFO_PA_LIMIT)
+            return "module empty or beyond 40 bits";
+        for (unsigned int j = 0; j < bi->nr_ram; j++)
+            in_ram |= m->start >= bi->ram[j].start && m->start + m->size <= bi->ram[j].end;
+        if (!in_ram)
+            return "module outside RAM";
+        for (unsigned int j = 0; j < i; j++)
+            if (m->start < bi->module[j].start + bi->module[j].size &&
+                bi->module[j].start < m->start + m->size)
+                return "modules overlap";
+        for (unsigned int j = 0; j < bi->nr_reserved; j++)
+            reserved |= bi->reserved[j].kind == RESV_MODULE &&
+                        bi->reserved[j].start == m->start &&
+                        bi->reserved[j].end == m->start + m->size;
+        if (!reserved)
+            return "module not reserved";
+        if (!has_nul(m->cmdline, sizeof(m->cmdline)) || !has_nul(m->path, sizeof(m->path)))
+            return "module strings unterminated";
+    }
     for (unsigned int i = 0; i < bi->nr_warnings && i < BOOTINFO_MAX_WARNINGS; i++)
         if (!good_message(bi->warning[i], sizeof(bi->warning[i])))
             return "bad warning text";
@@ -297,6 +329,7 @@ SELFTEST(bootinfo_fuzz, mutated_blobs)
     }
     EXPECT(check_promises(&fuzz_bi) == NULL);
     EXPECT(fuzz_bi.has_console && fuzz_bi.console_from_stdout_path && fuzz_bi.psci_smc);
+    EXPECT_EQ(fuzz_bi.nr_modules, 1);
     find_value_spans();
     if (!EXPECT(nr_spans > 10))
         return;
