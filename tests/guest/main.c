@@ -31,7 +31,7 @@
 #define WORDS_PER_PAGE  (PAGE_SIZE / 4)
 #define FOUR_GIB        0x100000000ull
 #define MAX_BANKS       8
-#define MAX_DEVICES     8
+#define MAX_DEVICES     64      /* QEMU's own tree has about 45 */
 #define MAX_DETAILS     6
 
 /* QEMU virt's GIC distributor: never given to a test guest. */
@@ -346,7 +346,7 @@ static void check_dt(void)
     struct check c;
     int ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0);
     int node, chosen;
-    unsigned int dropped = 0;
+    unsigned int dropped = 0, dropped_devices = 0;
 
     check_begin(&c, "dt");
     if (ac != 2 || sc != 2)
@@ -360,10 +360,14 @@ static void check_dt(void)
         if (is_memory_node(node))
             dropped += add_reg(node, ac, sc, banks, &nr_banks, MAX_BANKS, &c);
         else
-            add_reg(node, ac, sc, devices, &nr_devices, MAX_DEVICES, &c);
+            dropped_devices += add_reg(node, ac, sc, devices, &nr_devices, MAX_DEVICES, &c);
     }
     if (dropped != 0)
         problem(&c, "%u memory banks beyond the %d this guest checks", dropped, MAX_BANKS);
+    /* Without them the guest could take a given device for a hole that must abort. */
+    if (dropped_devices != 0)
+        problem(&c, "%u device ranges beyond the %d this guest records", dropped_devices,
+                MAX_DEVICES);
     if (nr_banks == 0)
         problem(&c, "no /memory node with a reg");
     for (unsigned int i = 0; i < nr_banks; i++) {
