@@ -1,8 +1,10 @@
 # One non-recursive Makefile for both targets.
 #
 #   make            build the image (build/arm/hyp.elf) and the host programs
-#   make run        boot the image under QEMU (MEM=, SMP=, APPEND=, DTB=)
+#   make run        boot the image under QEMU (MEM=, SMP=, APPEND=, DTB=; boot modules:
+#                   KERNEL=, INITRD=, KERNEL_ARGS=; DOM0_MEM=, DOM0_VCPUS=)
 #   make test       host tests, then QEMU boots; ends with "N passed, N failed"
+#   make guest      the test guest, build/guest/testguest.bin (a raw binary to boot as KERNEL=)
 #   make debug      QEMU halted with its gdb stub, gdb-multiarch attached
 #   make bench      instructions per operation: image under qemu -icount, host under callgrind
 #   V=1             show full commands
@@ -15,6 +17,11 @@ MEM ?= 1G
 SMP ?= 1
 APPEND ?=
 DTB ?=
+KERNEL ?=
+INITRD ?=
+KERNEL_ARGS ?=
+DOM0_MEM ?=
+DOM0_VCPUS ?=
 DEBUG ?= 1
 
 ifeq ($(V),1)
@@ -32,6 +39,7 @@ else
 ARM_OUT := $(BUILD)/arm-release
 endif
 HOST_OUT := $(BUILD)/host
+GUEST_OUT := $(BUILD)/guest
 BENCH_OUT := $(BUILD)/host-release
 
 LIBFDT_DIR ?= $(BUILD)/deps/libfdt
@@ -46,11 +54,16 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 ARM_SRCS := $(wildcard boot/*.S) $(wildcard arch/arm32/*.c arch/arm32/*.S) \
             $(COMMON_SRCS) $(TEST_SRCS) $(wildcard tests/arm32/*.c tests/arm32/*.S) $(BENCH_SRCS)
 HOST_LIB_SRCS := $(wildcard arch/host/*.c) $(COMMON_SRCS)
-HOST_TEST_SRCS := $(TEST_SRCS) $(wildcard tests/host/*.c)
+# The test guest's portable part is also compiled for the host, whose tests
+# hold its cksum and bootargs parser against the real ones.
+HOST_TEST_SRCS := $(TEST_SRCS) $(wildcard tests/host/*.c) tests/guest/portable.c
+# The test guest is a program of its own, never part of the image.
+GUEST_SRCS := $(wildcard tests/guest/*.S tests/guest/*.c)
 
 ARM_OBJS := $(patsubst %,$(ARM_OUT)/%.o,$(ARM_SRCS))
 HOST_LIB_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_LIB_SRCS))
 HOST_TEST_OBJS := $(patsubst %,$(HOST_OUT)/%.o,$(HOST_TEST_SRCS))
+GUEST_OBJS := $(patsubst %,$(GUEST_OUT)/%.o,$(GUEST_SRCS))
 BENCH_OBJS := $(patsubst %,$(BENCH_OUT)/%.o,$(HOST_LIB_SRCS) $(BENCH_SRCS) tests/harness/bench.c \
                                              tools/bench_host.c)
 
@@ -72,6 +85,16 @@ ARM_ASFLAGS := -mcpu=cortex-a15 -marm -g -Iinclude -Iarch/arm32/include $(DEFS) 
 ARM_LDFLAGS := -nostdlib -static -Wl,-T,linker.lds -Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
                -Wl,-Map,$(ARM_OUT)/hyp.map
 
+# The test guest: same CPU and ABI as the image, its own link address and
+# runtime (tests/guest/guest.lds, runtime.c), no hypervisor headers.
+GUEST_CFLAGS := -std=gnu11 -O2 -g -mcpu=cortex-a15 -marm -mfloat-abi=soft -mgeneral-regs-only \
+                -mno-unaligned-access -ffreestanding -fno-pic -fno-common \
+                -fstack-protector-strong -fno-tree-loop-distribute-patterns \
+                $(WARN) -Wconversion -Wno-sign-conversion -isystem $(LIBFDT_DIR)/include -MMD -MP
+GUEST_ASFLAGS := -mcpu=cortex-a15 -marm -g -MMD -MP
+GUEST_LDFLAGS := -nostdlib -static -Wl,-T,tests/guest/guest.lds -Wl,--gc-sections \
+                 -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -Wl,-Map,$(GUEST_OUT)/testguest.map
+
 HOST_CC := gcc
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_CFLAGS := -std=gnu11 -O1 -g $(SANITIZE) $(WARN) $(DEFS) -DCONFIG_HOST \
@@ -81,11 +104,12 @@ HOST_LDFLAGS := $(SANITIZE)
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
 
 # ---------------------------------------------------------------- targets
-.PHONY: all image host host-bench setup run test debug bench clean
-all: image host
+.PHONY: all image host guest host-bench setup run test debug bench clean
+all: image host guest
 
 image: $(ARM_OUT)/hyp.elf
 host: $(HOST_OUT)/selftest $(HOST_OUT)/dtbinfo $(HOST_OUT)/libhypmem.a
+guest: $(GUEST_OUT)/testguest.bin
 
 setup:
 	$(Q)tools/setup.sh
@@ -112,6 +136,32 @@ $(ARM_OUT)/%.S.o: %.S
 	@mkdir -p $(@D)
 	@echo "  AS      $<"
 	$(Q)$(ARM_CC) $(ARM_ASFLAGS) -c $< -o $@
+
+$(GUEST_OUT)/%.c.o: %.c $(LIBFDT_DIR)/include/libfdt.h
+	@mkdir -p $(@D)
+	@echo "  CC      $< (guest)"
+	$(Q)$(ARM_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_OUT)/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $< (guest)"
+	$(Q)$(ARM_CC) $(GUEST_ASFLAGS) -c $< -o $@
+
+$(GUEST_OUT)/testguest.elf: $(GUEST_OBJS) $(ARM_OUT)/libfdt.a tests/guest/guest.lds
+	@echo "  LD      $@"
+	$(Q)$(ARM_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_OBJS) $(ARM_OUT)/libfdt.a -lgcc
+
+# The hypervisor loads the raw binary; the guest takes [_start, _image_end)
+# as what was loaded, so the file must be exactly that long (bss and stacks
+# included, see guest.lds).
+$(GUEST_OUT)/testguest.bin: $(GUEST_OUT)/testguest.elf
+	@echo "  OBJCOPY $@"
+	$(Q)$(ARM_CROSS)objcopy -O binary $< $@
+	$(Q)want=$$(( 0x$$($(ARM_CROSS)nm $< | sed -n 's/ [A-Za-z] _image_end$$//p') - \
+	             0x$$($(ARM_CROSS)nm $< | sed -n 's/ [A-Za-z] _start$$//p') )); \
+	got=$$(stat -c %s $@); \
+	if [ "$$got" -ne "$$want" ]; then \
+	    echo "$@ is $$got bytes, but _image_end - _start is $$want" >&2; rm -f $@; exit 1; fi
 
 $(HOST_OUT)/%.c.o: %.c
 	@mkdir -p $(@D)
@@ -155,7 +205,9 @@ $(eval $(call embed_test_dtbs,$(ARM_OUT)))
 $(eval $(call embed_test_dtbs,$(HOST_OUT)))
 
 run: setup image
-	$(Q)tests/qemu.sh run MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)"
+	$(Q)tests/qemu.sh run MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)" \
+	    KERNEL="$(KERNEL)" INITRD="$(INITRD)" KERNEL_ARGS="$(KERNEL_ARGS)" \
+	    DOM0_MEM="$(DOM0_MEM)" DOM0_VCPUS="$(DOM0_VCPUS)"
 
 test: setup all
 	$(Q)tests/run-all.sh
@@ -169,6 +221,8 @@ debug: setup image
 	$(Q)tools/debug.sh MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)"
 
 clean:
-	rm -rf $(BUILD)/arm $(BUILD)/arm-release $(HOST_OUT) $(BENCH_OUT) $(BUILD)/test-logs $(BUILD)/bench
+	rm -rf $(BUILD)/arm $(BUILD)/arm-release $(HOST_OUT) $(BENCH_OUT) $(GUEST_OUT) \
+	       $(BUILD)/test-logs $(BUILD)/bench
 
--include $(ARM_OBJS:.o=.d) $(HOST_LIB_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d)
+-include $(ARM_OBJS:.o=.d) $(HOST_LIB_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) \
+         $(GUEST_OBJS:.o=.d)

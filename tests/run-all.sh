@@ -90,6 +90,16 @@ check_ktap "host selftest" "$LOGS/host.log" $?
 echo "== dtbinfo host tool"
 tests/dtbinfo-check.sh "$LOGS" && pass "dtbinfo" || fail "dtbinfo" "see $LOGS/dtbinfo.log" "$LOGS/dtbinfo.log"
 
+echo "== boot modules (KERNEL=, INITRD=, KERNEL_ARGS=): the tree and the loaded files"
+tests/modules-check.sh "$LOGS" &&
+    pass "boot modules: module nodes read back from the tree, files at their addresses, refusals" ||
+    fail "boot modules" "see $LOGS/modules.log" "$LOGS/modules.log"
+
+echo "== the test guest on QEMU's own PSCI, no hypervisor (console hypercall through gdb)"
+tests/guest-check.sh "$LOGS" >"$LOGS/guest-check.log" 2>&1 &&
+    pass "test guest: its checks pass, and fail exactly where QEMU alone differs or RAM and initrd were spoiled" ||
+    fail "test guest" "see $LOGS/guest-check.log" "$LOGS/guest-check.log"
+
 echo "== set-up"
 # A LIBFDT_DIR that holds no libfdt must be named in a clear message, not fail obscurely.
 if ! make --no-print-directory LIBFDT_DIR="$LOGS/no-libfdt" image >"$LOGS/libfdt-dir.log" 2>&1 &&
