@@ -175,6 +175,58 @@ else
     fail "qemu mem1023g" "no warning about ignored RAM" "$LOGS/mem1023g.log"
 fi
 
+# Guests (issue 10): the test guest (tests/guest/) as a multiboot,kernel module and an
+# initrd of random bytes whose length and cksum go in the guest's bootargs. The guest
+# checks from inside what it was given and powers off only if all of it held.
+guest_kernel=build/guest/testguest.bin
+guest_initrd=$LOGS/guest-initrd.bin
+head -c 300001 /dev/urandom >"$guest_initrd"
+guest_args="initrd_cksum=$(cksum <"$guest_initrd" | cut -d' ' -f1) initrd_len=300001"
+
+# Every self-test, with the guests first (the image runs tests/arm32/ before tests/*.c):
+# the guests' accesses outside their RAM are reported, and nothing that follows minds.
+log=$LOGS/guests.log
+boot_with_modules 1G 1 "test=*" "$guest_kernel" "$guest_initrd" "$guest_args" \
+    -display none -serial stdio -monitor none >"$log" 2>&1
+check_ktap "qemu guests (-m 1G, all tests, the test guest as a boot module)" "$log" $?
+passed_guests=$(grep -c '^(d[0-9]*) guest: all passed' "$log")
+reports=$(grep -c '^d[0-9]*v0: stage-2 abort: .* at IPA 0x0008000000 .*injecting an external abort' "$log")
+if [ "$passed_guests" -eq 3 ] && [ "$reports" -ge 3 ]; then
+    pass "guests: 3 test guests passed their own checks; $reports reports of reads of the GIC they were not given"
+else
+    fail "guests" "$passed_guests guests passed (want 3), $reports abort reports at the GIC" "$log"
+fi
+# RAM above 4 GiB, two guests side by side on two CPUs, one guest with two VCPUs.
+log=$LOGS/guests-6g-smp2.log
+boot_with_modules 6G 2 "test=guest.*" "$guest_kernel" "$guest_initrd" "$guest_args" \
+    -display none -serial stdio -monitor none >"$log" 2>&1
+check_ktap "qemu guests-6g-smp2 (-m 6G -smp 2)" "$log" $?
+skips=$(grep -c '^ok [0-9].* # SKIP' "$log")
+[ "$skips" -eq 0 ] && pass "guests-6g-smp2: no guest test skipped" ||
+    fail "guests-6g-smp2" "$skips guest tests skipped" "$log"
+# dom0: no test= on the command line, so the image builds dom0 from the modules and its
+# verdict is the run's: two VCPUs pass; a wrong initrd checksum fails the run.
+log=$LOGS/dom0.log
+TIMEOUT=$TIMEOUT tests/qemu.sh run SMP=2 KERNEL="$guest_kernel" INITRD="$guest_initrd" \
+    KERNEL_ARGS="$guest_args" DOM0_MEM=32M DOM0_VCPUS=2 >"$log" 2>&1
+status=$?
+if [ "$status" -eq 0 ] && grep -q '^(d0) ok cpu_off' "$log" &&
+   grep -q '^dom0: stopped: SYSTEM_OFF; the run passes' "$log"; then
+    pass "dom0 with 2 VCPUs from the boot modules: its SYSTEM_OFF ends the run with status 0"
+else
+    fail "dom0" "status $status (want 0), or no cpu_off/SYSTEM_OFF line" "$log"
+fi
+log=$LOGS/dom0-fails.log
+TIMEOUT=$TIMEOUT tests/qemu.sh run KERNEL="$guest_kernel" INITRD="$guest_initrd" \
+    KERNEL_ARGS="initrd_cksum=1 initrd_len=300001" DOM0_MEM=16M >"$log" 2>&1
+status=$?
+if [ "$status" -eq 1 ] && grep -q '^(d0) FAIL initrd' "$log" &&
+   grep -q '^dom0: stopped: SYSTEM_RESET; the run fails' "$log"; then
+    pass "dom0 that finds its initrd wrong: SYSTEM_RESET ends the run with status 1"
+else
+    fail "dom0-fails" "status $status (want 1), or no FAIL initrd/SYSTEM_RESET line" "$log"
+fi
+
 # Selecting tests on the command line: the image must run exactly the tests
 # the host runs for the same filter (these suites are shared by both builds).
 filter="bootargs,format.integers,format.width_and_padding"

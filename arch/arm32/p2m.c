@@ -25,7 +25,9 @@
  */
 #include <arch/p2m.h>
 #include <asm/pgtable.h>
+#include <asm/smp.h>
 #include <asm/sysregs.h>
+#include <domain/vcpu.h>
 #include <domain/domain.h>
 #include <lib/errno.h>
 #include <lib/lib.h>
@@ -76,10 +78,14 @@ int gvirt_to_maddr(struct domain *d, uint32_t va, paddr_t *ma, unsigned int flag
         printk("gvirt_to_maddr: d%u: the domain has no p2m\n", d->domain_id);
         return -EINVAL;
     }
-    /* Stage 1 must be off, or the translation would use another context's tables. */
-    if (READ_CP32(NS_SCTLR) & SCTLR_M) {
+    /*
+     * Stage 1 is whatever this CPU's PL1 registers hold: d's own when this CPU runs a VCPU
+     * of d (an exit being handled: a hypercall's buffer), else it must be off, or the
+     * translation would use another context's tables.
+     */
+    if ((READ_CP32(NS_SCTLR) & SCTLR_M) && !(this_pcpu()->guest && this_pcpu()->guest->domain == d)) {
         printk("gvirt_to_maddr: d%u: va 0x%08x: the Non-secure PL1 MMU is on (SCTLR.M), so "
-               "stage 1 is not this domain's; only a domain that has not run can be loaded\n",
+               "stage 1 is not this domain's (this CPU does not run it)\n",
                d->domain_id, (unsigned int)va);
         return -EINVAL;
     }

@@ -14,6 +14,7 @@
 #include <asm/smp.h>
 #include <asm/sysregs.h>
 #include <asm/walk_check.h>
+#include <domain/dom0_build.h>
 #include <dt/bootinfo.h>
 #include <inttypes.h>
 #include <lib/bootargs.h>
@@ -37,6 +38,9 @@ paddr_t image_phys_start(void) { return (paddr_t)(uintptr_t)_start + phys_offset
 paddr_t image_phys_end(void) { return (paddr_t)(uintptr_t)_end + phys_offset; }
 
 const struct bootinfo *boot_info(void) { return &bootinfo; }
+/* The device tree the hypervisor booted with, mapped for good: guests' trees are made from it. */
+static const void *host_fdt;
+const void *boot_fdt(void) { return host_fdt; }
 
 static void __noreturn boot_fail(const char *what)
 {
@@ -175,6 +179,25 @@ static void console_to_ioremap(const struct bootinfo *bi)
     printk("console: PL011 now reached through ioremap at %p\n", (void *)base);
 }
 
+/*
+ * Builds dom0 from the boot modules and runs it; its verdict ends the run: SYSTEM_OFF is
+ * success (0), anything else a failure with the shutdown code (SYSTEM_RESET 1, crashed 3,
+ * every VCPU off 4; 5 if it could not be built).
+ */
+static void __noreturn run_dom0(void)
+{
+    static struct domain dom0;
+    struct dom0_options o;
+    int code;
+
+    if (dom0_options_parse(bootinfo.bootargs, &o) || construct_dom0(&dom0, &bootinfo, host_fdt, &o))
+        boot_fail("dom0 could not be built");
+    code = domain_run(&dom0);
+    printk("dom0: stopped: %s; the run %s\n", shutdown_name(code),
+           code == SHUTDOWN_poweroff ? "passes" : "fails");
+    arch_exit(code == SHUTDOWN_poweroff ? 0 : code > 0 ? code : 5);
+}
+
 void start_hyp(uint32_t offset, uint32_t dtb_hint);
 void start_hyp(uint32_t offset, uint32_t dtb_hint)
 {
@@ -195,6 +218,7 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     smp_check_coherency(0);
 
     fdt = map_device_tree(dtb_pa, &avail);
+    host_fdt = fdt;
     if (bootinfo_parse(fdt, avail, dtb_pa, image_phys_start(), image_phys_end(), &bootinfo,
                        err) != 0) {
         printk("device tree at 0x%llx: %s\n", (unsigned long long)dtb_pa, err);
@@ -218,8 +242,11 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
         bench_run_all(filter, iterations ? iterations : 1);
         arch_exit(0);
     }
-    if (!bootargs_get(bootinfo.bootargs, "test", filter, sizeof(filter)))
+    if (!bootargs_get(bootinfo.bootargs, "test", filter, sizeof(filter))) {
+        if (bootinfo_first_module(&bootinfo, BOOTMOD_KERNEL))
+            run_dom0();
         filter[0] = '\0';
+    }
     failed = selftest_run_all(filter);
     printk("selftest: %s\n", failed ? "FAILED" : "all passed");
     arch_exit(failed ? 1 : 0);

@@ -469,3 +469,53 @@ int make_guest_dt(const struct kernel_info *kinfo, const void *host_fdt, void *b
     rc = fdt_pack(buf);
     return rc ? fdt_fail("cannot pack the tree", NULL, rc) : 0;
 }
+
+/*
+ * Maps the registers of the console the guest is given (its reg entries, pages around
+ * them) into the domain's p2m at IPA == PA, as Device memory the guest cannot execute.
+ * Only the console: the interrupt controller, whose reg also holds the hypervisor's own
+ * interface (GICH), is never passed through whole.
+ */
+int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt)
+{
+    static struct kept k;
+    unsigned int ac = root_cells(host_fdt, "#address-cells", 2);
+    unsigned int sc = root_cells(host_fdt, "#size-cells", 1);
+    struct domain *d = kinfo->d;
+    const uint8_t *v;
+    int len, rc = collect_kept(kinfo, host_fdt, &k);
+
+    if (rc || k.console < 0)
+        return rc;
+    if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
+        printk("construct_domain: d%u: root cells %u/%u: the console's reg cannot be read\n",
+               d->domain_id, ac, sc);
+        return -EINVAL;
+    }
+    v = fdt_getprop(host_fdt, k.host_node[k.console], "reg", &len);
+    if (!v || len <= 0 || (unsigned int)len % (4 * (ac + sc))) {
+        printk("construct_domain: d%u: %s: no usable reg to pass through\n", d->domain_id,
+               k.path[k.console]);
+        return -EINVAL;
+    }
+    for (int off = 0; off < len; off += (int)(4 * (ac + sc))) {
+        uint64_t base = read_cells(v + off, ac), size = read_cells(v + off + 4 * ac, sc);
+        uint64_t first = base >> PAGE_SHIFT, end;
+
+        if (size == 0 || base + size < base || base + size > (1ULL << P2M_IPA_BITS)) {
+            printk("construct_domain: d%u: %s: reg 0x%llx+0x%llx is empty or beyond the "
+                   "%u-bit IPA space\n", d->domain_id, k.path[k.console],
+                   (unsigned long long)base, (unsigned long long)size, P2M_IPA_BITS);
+            return -EINVAL;
+        }
+        end = (base + size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+        rc = map_regions_p2mt(d, _gfn((unsigned long)first), (unsigned long)(end - first),
+                              _mfn((unsigned long)first), p2m_mmio_direct_dev);
+        if (rc) {
+            printk("construct_domain: d%u: %s: cannot map 0x%llx+0x%llx (%d)\n", d->domain_id,
+                   k.path[k.console], (unsigned long long)base, (unsigned long long)size, rc);
+            return rc;
+        }
+    }
+    return 0;
+}

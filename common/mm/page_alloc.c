@@ -107,21 +107,25 @@ static void check_poison(mfn_t mfn)
 
 /*
  * Does the work the pages' flags ask for: checks the poison, or clears
- * them. The block is the caller's by now, so this runs without the lock;
+ * them; with zero, a poisoned page is cleared after its check too. The block is the caller's by now, so this runs without the lock;
  * the flags are cleared atomically because heap_check may be reading
  * count_info at the same time.
  */
-static noinline void prepare_pages(struct page_info *pg, unsigned long n)
+static noinline void prepare_pages(struct page_info *pg, unsigned long n, bool zero)
 {
     mfn_t mfn = page_to_mfn(pg);
 
     for (unsigned long i = 0; i < n; i++) {
         unsigned int flags = read_count_info(&pg[i]) & (PGC_need_scrub | PGC_poisoned);
 
-        if (flags & PGC_poisoned)
+        if (flags & PGC_poisoned) {
             check_poison(mfn_add(mfn, i));
-        else if (flags & PGC_need_scrub)
+            /* A caller that did not say MEMF_no_scrub gets zeros, poison or not: a guest's RAM. */
+            if (zero)
+                fill_frame(mfn_add(mfn, i), 0);
+        } else if (flags & PGC_need_scrub) {
             fill_frame(mfn_add(mfn, i), 0);
+        }
         if (flags)
             __atomic_and_fetch(&pg[i].count_info, ~flags, __ATOMIC_RELAXED);
     }
@@ -299,7 +303,7 @@ static always_inline struct page_info *alloc_heap_pages(enum heap_id heap, unsig
     spin_unlock(&heaps.lock);
 
     if (work)
-        prepare_pages(pg, 1UL << order);
+        prepare_pages(pg, 1UL << order, !(memflags & MEMF_no_scrub));
     return pg;
 }
 

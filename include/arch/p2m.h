@@ -36,9 +36,10 @@ void arch_p2m_flush_vmid(uint64_t vttbr);
  * PL1 state has it, then d's stage 2); the host looks the address up in d's p2m, as the
  * MMU would with the guest's stage 1 off.
  *
- * Only for a domain that has not run yet: the image refuses (-EINVAL, printed) when the
- * Non-secure PL1 MMU is on (SCTLR.M), because stage 1 would then be whatever the CPU's
- * PL1 registers hold, not d's; with it off a guest VA is its IPA. Also -EINVAL (printed)
+ * For a domain that has not run yet, or from an exit of one of d's VCPUs on this CPU (then
+ * stage 1 is the guest's own, live in the CPU): otherwise the image refuses (-EINVAL,
+ * printed) when the Non-secure PL1 MMU is on (SCTLR.M), because stage 1 would then be
+ * whatever the CPU's PL1 registers hold, not d's; with it off a guest VA is its IPA. Also -EINVAL (printed)
  * for a domain without a p2m or bad flags. An address d's p2m (or the walk) does not map
  * gives -EFAULT without a message: the caller knows what it was trying to reach and says.
  * Every register used (HCR, VTCR, VTTBR, PAR) is restored; the hypervisor runs with

@@ -56,4 +56,11 @@ int make_guest_dt(const struct kernel_info *kinfo, const void *host_fdt, void *b
 int guest_dt_kept_nodes(const struct kernel_info *kinfo, const void *host_fdt, int *nodes,
                         unsigned int max);
 
+/*
+ * Maps the given console's registers into kinfo->d's p2m at IPA == PA (Device memory, not
+ * executable), page-rounded. Returns 0 (also when no console is given) or a negative errno,
+ * printed: a reg that cannot be read or lies beyond the IPA space, or a p2m refusal.
+ */
+int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt);
+
 #endif

@@ -18,4 +18,7 @@ static inline paddr_t image_virt_to_phys(const void *va)
     return (paddr_t)(uintptr_t)va + phys_offset;
 }
 
+/* The device tree the hypervisor booted with (mapped for good). */
+const void *boot_fdt(void);
+
 #endif

@@ -1,0 +1,101 @@
+/*
+ * Building dom0 at boot (include/domain/dom0_build.h): the command-line options, then the
+ * same construct_domain() every domain goes through, from the boot modules.
+ */
+#include <domain/dom0_build.h>
+#include <domain/domain_build.h>
+#include <domain/vcpu.h>
+#include <lib/bootargs.h>
+#include <lib/errno.h>
+#include <lib/lib.h>
+#include <stdlib.h>
+
+/* "<number>[KMG]" in bytes; false for anything else, or a value past 2^40. */
+static bool parse_size(const char *s, paddr_t *bytes)
+{
+    paddr_t v = 0;
+    unsigned int shift = 0;
+
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        v = v * 10 + (paddr_t)(*s - '0');
+        if (v > (1ULL << 40))
+            return false;
+    }
+    switch (*s) {
+    case 'K': case 'k': shift = 10; s++; break;
+    case 'M': case 'm': shift = 20; s++; break;
+    case 'G': case 'g': shift = 30; s++; break;
+    default: break;
+    }
+    if (*s || v > ((1ULL << 40) >> shift))
+        return false;
+    *bytes = v << shift;
+    return true;
+}
+
+int dom0_options_parse(const char *bootargs, struct dom0_options *o)
+{
+    char value[32];
+
+    o->mem = DOM0_DEFAULT_MEM;
+    o->vcpus = 1;
+    o->direct_map = bootargs_get(bootargs, "dom0_direct_map", value, sizeof(value));
+    if (bootargs_get(bootargs, "dom0_mem", value, sizeof(value)) &&
+        (!parse_size(value, &o->mem) || o->mem == 0 || o->mem % PAGE_SIZE)) {
+        printk("dom0: dom0_mem=%s is not a size in whole pages (e.g. 256M)\n", value);
+        return -EINVAL;
+    }
+    if (bootargs_get(bootargs, "dom0_max_vcpus", value, sizeof(value))) {
+        char *end;
+        unsigned long n = strtoul(value, &end, 10);
+
+        if (*end || end == value || n < 1 || n > MAX_VIRT_CPUS) {
+            printk("dom0: dom0_max_vcpus=%s is not a number from 1 to %u\n", value,
+                   MAX_VIRT_CPUS);
+            return -EINVAL;
+        }
+        o->vcpus = (unsigned int)n;
+    }
+    return 0;
+}
+
+int construct_dom0(struct domain *d, const struct bootinfo *bi, const void *host_fdt,
+                   const struct dom0_options *o)
+{
+    struct kernel_info kinfo = {
+        .d = d,
+        .mem_bytes = o->mem,
+        .direct_map = o->direct_map,
+        .nr_vcpus = o->vcpus,
+        .give_console = true,
+        .kernel = bootinfo_first_module(bi, BOOTMOD_KERNEL),
+        .initrd = bootinfo_first_module(bi, BOOTMOD_RAMDISK),
+    };
+    int rc;
+
+    if (!kinfo.kernel) {
+        printk("dom0: no kernel among the boot modules (a /chosen node compatible "
+               "\"multiboot,kernel\")\n");
+        return -EINVAL;
+    }
+    rc = domain_create(d, 0, o->vcpus, (unsigned long)(o->mem >> PAGE_SHIFT), 0);
+    if (rc)
+        return rc;
+    rc = construct_domain(&kinfo, host_fdt);
+    if (rc) {
+        domain_destroy(d);
+        return rc;
+    }
+    vcpu_set_boot_regs(d->vcpu[0], (uint32_t)kinfo.entry, 0, 0xffffffffu,
+                       (uint32_t)kinfo.dtb_ipa);
+    printk("dom0: %llu MiB in %u bank(s)%s, %u VCPU(s); kernel at IPA 0x%llx (%llu bytes), "
+           "DT at 0x%llx, initrd %s at 0x%llx (%llu bytes)\n",
+           (unsigned long long)(o->mem >> 20), d->mem.nr_banks,
+           o->direct_map ? " (direct-mapped)" : "", o->vcpus,
+           (unsigned long long)kinfo.kernel_ipa, (unsigned long long)kinfo.kernel_size,
+           (unsigned long long)kinfo.dtb_ipa, kinfo.initrd ? "loaded" : "none",
+           (unsigned long long)kinfo.initrd_ipa, (unsigned long long)kinfo.initrd_size);
+    return 0;
+}
