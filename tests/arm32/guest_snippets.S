@@ -190,6 +190,7 @@ SNIPPET guest_snippet_two_vcpus
 2:  ldr     r6, [r4]
     cmp     r6, #0
     bne     3f
+    wfe                                 /* VCPU 1 sends SEV; QEMU's round-robin TCG yields here */
     subs    r5, r5, #1
     bne     2b
     b       9f                          /* VCPU 1 never wrote */
@@ -213,6 +214,7 @@ SNIPPET guest_snippet_two_vcpus
     dsb
     str     r0, [r4]
     dsb
+    sev
     PSCI    0x84000002                  /* CPU_OFF: never returns */
     PSCI    SYSTEM_RESET
     b       .
