@@ -45,6 +45,8 @@
 #define HCR_TAC     (1u << 21)
 #define GUEST_HCR   (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
                      HCR_TWI | HCR_TSC | HCR_TAC)
+/* A domain that owns the GIC takes its interrupts itself and may wait for them. */
+#define DIRECT_IRQ_HCR (GUEST_HCR & ~(HCR_FMO | HCR_IMO | HCR_AMO | HCR_TWI))
 
 #define HDCR_TPMCR  (1u << 5)
 #define HDCR_TPM    (1u << 6)
@@ -60,6 +62,7 @@
 #define TTBCR_EAE   (1u << 31)
 
 #define HSR_EC_WFI_WFE 0x01
+#define HSR_EC_CP15_32 0x03
 #define HSR_CV      (1u << 24)
 #define HSR_COND(hsr) (((hsr) >> 20) & 0xf)
 #define HSR_SMC_CCKNOWNPASS (1u << 19)
@@ -131,7 +134,7 @@ static void load_guest_controls(const struct vcpu *v)
     WRITE_CP32(P2M_VTCR, VTCR);
     WRITE_CP64(v->domain->p2m.vttbr, VTTBR);
     isb();
-    WRITE_CP32(GUEST_HCR, HCR);
+    WRITE_CP32(v->domain->direct_interrupts ? DIRECT_IRQ_HCR : GUEST_HCR, HCR);
     isb();
 }
 
@@ -287,6 +290,26 @@ static void stage2_abort(struct vcpu *v, const struct pcpu *c, bool data)
     inject_external_abort(v, data, va, write);
 }
 
+/*
+ * A trapped MRC/MCR to CP15 (EC 0x03, ISS as in B3.13.6): only ACTLR is trapped (HCR.TAC).
+ * A read gets the CPU's ACTLR, a write is ignored: the SMP bit and the rest are the
+ * hypervisor's to set (Linux writes the SMP bit at boot if it reads 0, as QEMU makes it
+ * read). Returns false for anything else, or a register this cannot reach (r13/r14 of the
+ * guest's mode are banked).
+ */
+static bool emulate_cp15(struct vcpu *v, uint32_t hsr)
+{
+    uint32_t opc2 = (hsr >> 17) & 7, opc1 = (hsr >> 14) & 7, crn = (hsr >> 10) & 0xf;
+    uint32_t rt = (hsr >> 5) & 0xf, crm = (hsr >> 1) & 0xf;
+
+    if (opc1 != 0 || crn != 1 || crm != 0 || opc2 != 1 || rt > 12)
+        return false;
+    if (hsr & 1)                            /* Direction: 1 is a read (MRC) */
+        v->regs.r[rt] = READ_CP32(ACTLR);
+    advance_pc(&v->regs, hsr);
+    return true;
+}
+
 /* Handles a hyp trap exit; returns whether v carries on. */
 static bool handle_trap(struct vcpu *v, const struct pcpu *c)
 {
@@ -315,6 +338,14 @@ static bool handle_trap(struct vcpu *v, const struct pcpu *c)
         }
         advance_pc(regs, hsr);
         return vpsci_call(v, regs);
+    case HSR_EC_CP15_32:
+        if (!condition_passes(hsr, regs->cpsr)) {
+            advance_pc(regs, hsr);
+            return true;
+        }
+        if (emulate_cp15(v, hsr))
+            return true;
+        break;
     case HSR_EC_DABT_LOWER:
         stage2_abort(v, c, true);
         return true;
@@ -322,16 +353,17 @@ static bool handle_trap(struct vcpu *v, const struct pcpu *c)
         stage2_abort(v, c, false);
         return true;
     default:
-        if ((ec == 0x01 || (ec >= 0x03 && ec <= 0x0c)) && !condition_passes(hsr, regs->cpsr)) {
+        if (ec >= 0x04 && ec <= 0x0c && !condition_passes(hsr, regs->cpsr)) {
             advance_pc(regs, hsr);
             return true;
         }
-        printk("%s: trapped: EC 0x%02" PRIx32 " %s (HSR 0x%08" PRIx32 "); guest PC 0x%08" PRIx32
-               ": injecting an undefined instruction\n", name_of(v), ec, hsr_ec_name(ec), hsr,
-               regs->pc);
-        inject_undef(v, regs->pc);
-        return true;
+        break;
     }
+    printk("%s: trapped: EC 0x%02" PRIx32 " %s (HSR 0x%08" PRIx32 "); guest PC 0x%08" PRIx32
+           ": injecting an undefined instruction\n", name_of(v), ec, hsr_ec_name(ec), hsr,
+           regs->pc);
+    inject_undef(v, regs->pc);
+    return true;
 }
 
 /* Handles one exit through `vector`; returns whether v carries on. */

@@ -70,6 +70,7 @@ int construct_dom0(struct domain *d, const struct bootinfo *bi, const void *host
         .direct_map = o->direct_map,
         .nr_vcpus = o->vcpus,
         .give_console = true,
+        .give_gic_and_timer = true,     /* a Linux dom0 owns the interrupt controller */
         .kernel = bootinfo_first_module(bi, BOOTMOD_KERNEL),
         .initrd = bootinfo_first_module(bi, BOOTMOD_RAMDISK),
     };

@@ -431,6 +431,7 @@ int construct_domain(struct kernel_info *kinfo, const void *host_fdt)
     rc = make_guest_dt(kinfo, host_fdt, scratch, size);
     if (!rc)
         rc = guest_dt_map_devices(kinfo, host_fdt);
+    kinfo->d->direct_interrupts = kinfo->give_gic_and_timer;
     if (!rc)
         rc = place_dtb(kinfo, top, fdt_totalsize(scratch));
     if (!rc)

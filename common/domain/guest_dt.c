@@ -26,7 +26,15 @@ struct kept {
     int host_node[GUEST_DT_MAX_KEPT];
     char path[GUEST_DT_MAX_KEPT][BOOTINFO_PATH_LEN];
     int console;                    /* index of the console in path[], -1 if none */
+    int gic;                        /* index of the interrupt controller, -1 if none */
 };
+
+/*
+ * Of a GICv2's reg (distributor, CPU interface, hypervisor interface GICH, virtual CPU
+ * interface GICV), a domain given the GIC gets the first two: GICH is the hypervisor's, and
+ * GICV serves only a hypervisor that virtualises the CPU interface, which this one does not.
+ */
+#define GIC_REGS_GIVEN 2
 
 /* A libfdt failure: printed with libfdt's own words; NOSPACE is the caller's buffer. */
 static int fdt_fail(const char *what, const char *where, int rc)
@@ -100,6 +108,7 @@ static int collect_kept(const struct kernel_info *kinfo, const void *host, struc
 
     k->n = 0;
     k->console = -1;
+    k->gic = -1;
     if (kinfo->give_console) {
         node = bootinfo_console_node(host);
         if (node < 0) {
@@ -126,6 +135,14 @@ static int collect_kept(const struct kernel_info *kinfo, const void *host, struc
         node = phandle_node(host, fdt32_ld((const fdt32_t *)ip), "/", "interrupt-parent");
         if (node < 0)
             return -EINVAL;
+        if (fdt_node_check_compatible(host, node, "arm,cortex-a15-gic") &&
+            fdt_node_check_compatible(host, node, "arm,gic-400")) {
+            printk("make_guest_dt: the interrupt controller %s is not a GICv2 "
+                   "(arm,cortex-a15-gic or arm,gic-400): only a GICv2 can be passed through\n",
+                   fdt_get_name(host, node, NULL));
+            return -EINVAL;
+        }
+        k->gic = (int)k->n;
         rc = keep(k, host, node);
         if (rc)
             return rc;
@@ -284,6 +301,38 @@ static unsigned int root_cells(const void *fdt, const char *name, unsigned int d
     return v && len == 4 ? fdt32_ld((const fdt32_t *)v) : dflt;
 }
 
+/*
+ * The GIC as a domain that owns it sees it: the distributor and CPU interface only
+ * (GIC_REGS_GIVEN), without the maintenance interrupt (GICH's) and without child frames
+ * (a GICv2m MSI frame is not passed through). Its reg is in the host's cells here.
+ */
+static int trim_gic(void *fdt, const char *path, unsigned int ac, unsigned int sc)
+{
+    int node = fdt_path_offset(fdt, path), len, child, rc;
+    int entry = (int)(4 * (ac + sc));
+
+    if (node < 0)
+        return fdt_fail("cannot find kept node", path, node);
+    if (!fdt_getprop(fdt, node, "reg", &len) || len < GIC_REGS_GIVEN * entry) {
+        printk("make_guest_dt: %s: a GICv2 needs a distributor and a CPU interface in its "
+               "reg\n", path);
+        return -EINVAL;
+    }
+    {
+        uint8_t given[GIC_REGS_GIVEN * 4 * 4];  /* at most 2 + 2 cells an entry */
+
+        memcpy(given, fdt_getprop(fdt, node, "reg", NULL), (size_t)(GIC_REGS_GIVEN * entry));
+        rc = fdt_setprop(fdt, node, "reg", given, GIC_REGS_GIVEN * entry);
+    }
+    if (rc)
+        return fdt_fail("cannot shorten reg of", path, rc);
+    rc = delprop(fdt, node, "interrupts", path);
+    while (!rc && (child = fdt_first_subnode(fdt, node)) >= 0)
+        if ((rc = fdt_del_node(fdt, child)))
+            return fdt_fail("cannot delete a child of", path, rc);
+    return rc;
+}
+
 static int fix_root_and_kept(void *fdt, const struct kernel_info *kinfo, const struct kept *k)
 {
     unsigned int ac = root_cells(fdt, "#address-cells", 2);
@@ -295,6 +344,9 @@ static int fix_root_and_kept(void *fdt, const struct kernel_info *kinfo, const s
                "(need 1 or 2)\n", ac, sc);
         return -EINVAL;
     }
+    /* In the host's cells, before the kept nodes' reg is re-encoded below. */
+    if (k->gic >= 0 && (rc = trim_gic(fdt, k->path[k->gic], ac, sc)))
+        return rc;
     for (unsigned int i = 0; i < k->n; i++) {
         const char *p = k->path[i];
         int node = fdt_path_offset(fdt, p);
@@ -470,42 +522,33 @@ int make_guest_dt(const struct kernel_info *kinfo, const void *host_fdt, void *b
     return rc ? fdt_fail("cannot pack the tree", NULL, rc) : 0;
 }
 
-/*
- * Maps the registers of the console the guest is given (its reg entries, pages around
- * them) into the domain's p2m at IPA == PA, as Device memory the guest cannot execute.
- * Only the console: the interrupt controller, whose reg also holds the hypervisor's own
- * interface (GICH), is never passed through whole.
- */
-int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt)
+/* Maps the first max_entries of node's reg at IPA == PA as Device memory, page-rounded. */
+static int map_node_regs(struct domain *d, const void *host_fdt, int node, const char *path,
+                         unsigned int max_entries)
 {
-    static struct kept k;
     unsigned int ac = root_cells(host_fdt, "#address-cells", 2);
     unsigned int sc = root_cells(host_fdt, "#size-cells", 1);
-    struct domain *d = kinfo->d;
     const uint8_t *v;
-    int len, rc = collect_kept(kinfo, host_fdt, &k);
+    int len, rc;
 
-    if (rc || k.console < 0)
-        return rc;
     if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
-        printk("construct_domain: d%u: root cells %u/%u: the console's reg cannot be read\n",
-               d->domain_id, ac, sc);
+        printk("construct_domain: d%u: root cells %u/%u: %s's reg cannot be read\n",
+               d->domain_id, ac, sc, path);
         return -EINVAL;
     }
-    v = fdt_getprop(host_fdt, k.host_node[k.console], "reg", &len);
+    v = fdt_getprop(host_fdt, node, "reg", &len);
     if (!v || len <= 0 || (unsigned int)len % (4 * (ac + sc))) {
-        printk("construct_domain: d%u: %s: no usable reg to pass through\n", d->domain_id,
-               k.path[k.console]);
+        printk("construct_domain: d%u: %s: no usable reg to pass through\n", d->domain_id, path);
         return -EINVAL;
     }
-    for (int off = 0; off < len; off += (int)(4 * (ac + sc))) {
+    for (int off = 0; off < len && max_entries; off += (int)(4 * (ac + sc)), max_entries--) {
         uint64_t base = read_cells(v + off, ac), size = read_cells(v + off + 4 * ac, sc);
         uint64_t first = base >> PAGE_SHIFT, end;
 
         if (size == 0 || base + size < base || base + size > (1ULL << P2M_IPA_BITS)) {
             printk("construct_domain: d%u: %s: reg 0x%llx+0x%llx is empty or beyond the "
-                   "%u-bit IPA space\n", d->domain_id, k.path[k.console],
-                   (unsigned long long)base, (unsigned long long)size, P2M_IPA_BITS);
+                   "%u-bit IPA space\n", d->domain_id, path, (unsigned long long)base,
+                   (unsigned long long)size, P2M_IPA_BITS);
             return -EINVAL;
         }
         end = (base + size + PAGE_SIZE - 1) >> PAGE_SHIFT;
@@ -513,9 +556,26 @@ int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt)
                               _mfn((unsigned long)first), p2m_mmio_direct_dev);
         if (rc) {
             printk("construct_domain: d%u: %s: cannot map 0x%llx+0x%llx (%d)\n", d->domain_id,
-                   k.path[k.console], (unsigned long long)base, (unsigned long long)size, rc);
+                   path, (unsigned long long)base, (unsigned long long)size, rc);
             return rc;
         }
     }
     return 0;
+}
+
+/*
+ * Maps what the guest is given at IPA == PA, as Device memory it cannot execute: the
+ * console's registers, and of the GIC the distributor and CPU interface (GIC_REGS_GIVEN).
+ */
+int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt)
+{
+    static struct kept k;
+    int rc = collect_kept(kinfo, host_fdt, &k);
+
+    if (!rc && k.console >= 0)
+        rc = map_node_regs(kinfo->d, host_fdt, k.host_node[k.console], k.path[k.console], ~0u);
+    if (!rc && k.gic >= 0)
+        rc = map_node_regs(kinfo->d, host_fdt, k.host_node[k.gic], k.path[k.gic],
+                           GIC_REGS_GIVEN);
+    return rc;
 }

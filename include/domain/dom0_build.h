@@ -8,7 +8,9 @@
  *   dom0_direct_map         guest-physical == machine-physical (allocate_memory_11), as a
  *                           dom0 without an IOMMU needs; default: the banks of
  *                           domain_build.h at IPA 1 GiB and 8 GiB
- * dom0 is given the console's UART (passed through) and sees its RAM, its VCPUs and PSCI.
+ * dom0 is given the console's UART, the GIC's distributor and CPU interface and the
+ * architected timer (passed through: physical interrupts go straight to it), and sees its
+ * RAM, its VCPUs and PSCI.
  */
 #ifndef DOM0_BUILD_H
 #define DOM0_BUILD_H

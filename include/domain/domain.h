@@ -61,6 +61,11 @@ struct domain {
     unsigned int max_vcpus;
     struct vcpu *vcpu[MAX_VIRT_CPUS];
     int shutdown_code;            /* SHUTDOWN_running until it stops */
+    /*
+     * The domain was given the GIC (domain_build.h, give_gic_and_timer): physical interrupts
+     * go straight to it while it runs (HCR.IMO/FMO clear) and its WFI really waits.
+     */
+    bool direct_interrupts;
     /* console_io output not yet printed: printed a whole line at a time */
     spinlock_t console_lock;
     unsigned int console_len;

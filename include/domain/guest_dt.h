@@ -22,7 +22,9 @@
  *      hypervisor uses), reg unchanged since it is passed through at IPA == PA, and the
  *      clock nodes its "clocks" property names;
  *      with give_gic_and_timer, the interrupt controller the root's interrupt-parent
- *      names and every "arm,armv7-timer" node;
+ *      names (a GICv2, cut to its distributor and CPU interface: no hypervisor or
+ *      virtual interface, no maintenance interrupt, no child frames) and every
+ *      "arm,armv7-timer" node;
  *    without give_gic_and_timer, kept nodes lose interrupts, interrupt-parent and
  *    interrupts-extended, which would name a controller the guest does not have.
  * Everything else is removed: other devices, /aliases, /reserved-memory, /memreserve/
@@ -57,8 +59,9 @@ int guest_dt_kept_nodes(const struct kernel_info *kinfo, const void *host_fdt, i
                         unsigned int max);
 
 /*
- * Maps the given console's registers into kinfo->d's p2m at IPA == PA (Device memory, not
- * executable), page-rounded. Returns 0 (also when no console is given) or a negative errno,
+ * Maps the given console's registers, and with give_gic_and_timer the GIC's distributor
+ * and CPU interface (never its hypervisor interface), into kinfo->d's p2m at IPA == PA
+ * (Device memory, not executable), page-rounded. Returns 0 (also when no console is given) or a negative errno,
  * printed: a reg that cannot be read or lies beyond the IPA space, or a p2m refusal.
  */
 int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt);

@@ -8,6 +8,7 @@
  * they were.
  */
 #include <asm/smp.h>
+#include <asm/sysregs.h>
 #include <domain/domain.h>
 #include <domain/domain_build.h>
 #include <domain/vcpu.h>
@@ -28,6 +29,7 @@ SNIPPET(psci_queries);
 SNIPPET(console);
 SNIPPET(unknown_hvc);
 SNIPPET(two_vcpus);
+SNIPPET(actlr);
 
 struct snippet {
     const char *start, *end;
@@ -111,6 +113,14 @@ SELFTEST(guest_exits, console_io_prints_the_guests_text)
 SELFTEST(guest_exits, unknown_hvc_is_an_undefined_instruction)
 {
     struct run_result r = run_snippet(SNIP(unknown_hvc), 0, 1);
+
+    EXPECT_EQ(r.shutdown, SHUTDOWN_poweroff);
+    EXPECT(r.balanced);
+}
+
+SELFTEST(guest_exits, actlr_reads_the_cpus_and_ignores_writes)
+{
+    struct run_result r = run_snippet(SNIP(actlr), READ_CP32(ACTLR), 1);
 
     EXPECT_EQ(r.shutdown, SHUTDOWN_poweroff);
     EXPECT(r.balanced);

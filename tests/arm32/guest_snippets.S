@@ -149,6 +149,22 @@ SNIPPET guest_snippet_console
 2:  .align  2
 guest_snippet_console_end:
 
+/*
+ * ACTLR is trapped (HCR.TAC) and emulated: a read gives the CPU's value (r1: the test reads
+ * it from Hyp mode), a write is ignored (a second read gives the same value).
+ */
+SNIPPET guest_snippet_actlr
+    mrc     p15, 0, r4, c1, c0, 1
+    mvn     r5, r4
+    mcr     p15, 0, r5, c1, c0, 1
+    mrc     p15, 0, r6, c1, c0, 1
+    cmp     r4, r1
+    bne     1f
+    PASS_IF_EQ r6, r4
+1:  PSCI    SYSTEM_RESET
+    b       .
+guest_snippet_actlr_end:
+
 /* An HVC the hypervisor does not know comes back as an undefined instruction at it. */
 SNIPPET guest_snippet_unknown_hvc
     b       1f
