@@ -211,7 +211,7 @@ TIMEOUT=$TIMEOUT tests/qemu.sh run SMP=2 KERNEL="$guest_kernel" INITRD="$guest_i
     KERNEL_ARGS="$guest_args" DOM0_MEM=32M DOM0_VCPUS=2 >"$log" 2>&1
 status=$?
 if [ "$status" -eq 0 ] && grep -q '^(d0) ok cpu_off' "$log" &&
-   grep -q '^dom0: stopped: SYSTEM_OFF; the run passes' "$log"; then
+   grep -q '^d0: the run passes (status 0)' "$log"; then
     pass "dom0 with 2 VCPUs from the boot modules: its SYSTEM_OFF ends the run with status 0"
 else
     fail "dom0" "status $status (want 0), or no cpu_off/SYSTEM_OFF line" "$log"
@@ -221,7 +221,7 @@ TIMEOUT=$TIMEOUT tests/qemu.sh run KERNEL="$guest_kernel" INITRD="$guest_initrd"
     KERNEL_ARGS="initrd_cksum=1 initrd_len=300001" DOM0_MEM=16M >"$log" 2>&1
 status=$?
 if [ "$status" -eq 1 ] && grep -q '^(d0) FAIL initrd' "$log" &&
-   grep -q '^dom0: stopped: SYSTEM_RESET; the run fails' "$log"; then
+   grep -q '^d0: the run fails (status 1)' "$log"; then
     pass "dom0 that finds its initrd wrong: SYSTEM_RESET ends the run with status 1"
 else
     fail "dom0-fails" "status $status (want 1), or no FAIL initrd/SYSTEM_RESET line" "$log"

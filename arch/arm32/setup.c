@@ -180,9 +180,9 @@ static void console_to_ioremap(const struct bootinfo *bi)
 }
 
 /*
- * Builds dom0 from the boot modules and runs it; its verdict ends the run: SYSTEM_OFF is
- * success (0), anything else a failure with the shutdown code (SYSTEM_RESET 1, crashed 3,
- * every VCPU off 4; 5 if it could not be built).
+ * Builds dom0 from the boot modules and runs it; its verdict ends the run, on whichever CPU
+ * handles its shutdown: SYSTEM_OFF is success (0), anything else a failure with the
+ * shutdown code (SYSTEM_RESET 1, crashed 3, every VCPU off 4).
  */
 static void __noreturn run_dom0(void)
 {
@@ -192,10 +192,11 @@ static void __noreturn run_dom0(void)
 
     if (dom0_options_parse(bootinfo.bootargs, &o) || construct_dom0(&dom0, &bootinfo, host_fdt, &o))
         boot_fail("dom0 could not be built");
+    dom0.shutdown_ends_run = true;
     code = domain_run(&dom0);
-    printk("dom0: stopped: %s; the run %s\n", shutdown_name(code),
-           code == SHUTDOWN_poweroff ? "passes" : "fails");
-    arch_exit(code == SHUTDOWN_poweroff ? 0 : code > 0 ? code : 5);
+    /* Only when no VCPU shut it down: every VCPU called CPU_OFF, or one could not start. */
+    printk("dom0: stopped: %s; the run fails\n", shutdown_name(code));
+    arch_exit(shutdown_exit_status(code));
 }
 
 void start_hyp(uint32_t offset, uint32_t dtb_hint);

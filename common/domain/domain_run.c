@@ -18,6 +18,7 @@
 #include <arch/machine.h>
 #include <domain/domain.h>
 #include <domain/domain_build.h>
+#include <domain/hypercall.h>
 #include <domain/vcpu.h>
 #include <lib/errno.h>
 #include <lib/lib.h>
@@ -114,6 +115,11 @@ const char *shutdown_name(int code)
     }
 }
 
+int shutdown_exit_status(int code)
+{
+    return code == SHUTDOWN_poweroff ? 0 : code > 0 ? code : 5;
+}
+
 void domain_shutdown(struct domain *d, int code)
 {
     bool first;
@@ -123,8 +129,15 @@ void domain_shutdown(struct domain *d, int code)
     if (first)
         __atomic_store_n(&d->shutdown_code, code, __ATOMIC_RELEASE);
     spin_unlock(&d->lock);
-    if (first)
-        printk("d%u: shut down: %s\n", d->domain_id, shutdown_name(code));
+    if (!first)
+        return;
+    printk("d%u: shut down: %s\n", d->domain_id, shutdown_name(code));
+    if (d->shutdown_ends_run) {
+        guest_console_flush(d);
+        printk("d%u: the run %s (status %d)\n", d->domain_id,
+               code == SHUTDOWN_poweroff ? "passes" : "fails", shutdown_exit_status(code));
+        arch_exit(shutdown_exit_status(code));
+    }
 }
 
 struct vcpu *domain_vcpu_by_mpidr(struct domain *d, uint32_t mpidr)

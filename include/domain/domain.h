@@ -66,6 +66,12 @@ struct domain {
      * go straight to it while it runs (HCR.IMO/FMO clear) and its WFI really waits.
      */
     bool direct_interrupts;
+    /*
+     * Its shutdown ends the whole run (dom0): the CPU that handles the SYSTEM_OFF or
+     * SYSTEM_RESET exits at once with shutdown_exit_status(), without waiting for the
+     * domain's other VCPUs, which may be spinning with interrupts off and never exit.
+     */
+    bool shutdown_ends_run;
     /* console_io output not yet printed: printed a whole line at a time */
     spinlock_t console_lock;
     unsigned int console_len;
@@ -112,6 +118,9 @@ struct vcpu *domain_vcpu_by_mpidr(struct domain *d, uint32_t mpidr);
 
 /* "SYSTEM_OFF", ...: for messages. */
 const char *shutdown_name(int code);
+
+/* The run's exit status for a domain's shutdown code: 0 for SYSTEM_OFF, else non-zero. */
+int shutdown_exit_status(int code);
 
 /*
  * Gives the 2^order allocated, anonymous domheap pages at pg to d.
