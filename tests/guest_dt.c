@@ -311,7 +311,21 @@ SELFTEST(guest_dt, qemu_virt_gic_and_timer_no_console)
     check_common(out, 0);
     root_children(out, names, sizeof(names));
     EXPECT_STREQ(names, "chosen cpus psci memory@40000000 intc@8000000 timer");
-    EXPECT(fdt_path_offset(out, "/intc@8000000/v2m@8020000") >= 0);
+    {
+        /* The GIC as dom0 owns it: distributor and CPU interface only, nothing of GICH. */
+        static const uint8_t want[] = {
+            0, 0, 0, 0, 0x08, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0x01, 0, 0,
+            0, 0, 0, 0, 0x08, 0x01, 0x00, 0x00, 0, 0, 0, 0, 0, 0x01, 0, 0,
+        };
+        int gic = fdt_path_offset(out, "/intc@8000000"), len;
+        const void *reg = fdt_getprop(out, gic, "reg", &len);
+
+        EXPECT_EQ(len, sizeof(want));
+        EXPECT(reg && len == sizeof(want) && memcmp(reg, want, sizeof(want)) == 0);
+        EXPECT(fdt_getprop(out, gic, "interrupts", NULL) == NULL);
+        EXPECT_EQ(fdt_first_subnode(out, gic), -FDT_ERR_NOTFOUND);  /* no v2m frame */
+        EXPECT(fdt_getprop(out, fdt_path_offset(out, "/timer"), "interrupts", NULL) != NULL);
+    }
 }
 
 SELFTEST(guest_dt, qemu_virt_everything_given_and_nothing)
