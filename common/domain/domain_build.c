@@ -11,6 +11,7 @@
  * Nothing records the chunks: the first page of each allocation carries PGC_head and its
  * order, so the release path finds them again by walking the banks through the p2m.
  */
+#include <arch/mm.h>
 #include <arch/p2m.h>
 #include <domain/domain_build.h>
 #include <domain/guest_dt.h>
@@ -118,6 +119,25 @@ static int out_of_memory(struct domain *d, const char *who, paddr_t asked, paddr
     return -ENOMEM;
 }
 
+/*
+ * A chunk of guest RAM: allocated scrubbed (zeros), then cleaned and invalidated from the
+ * data cache to the point of coherency. The guest starts with its MMU and caches off and
+ * reads memory itself: zeros still in the hypervisor's cache would show it the previous
+ * owner's data (Linux's boot protocol asks the same of a loader).
+ */
+static struct page_info *alloc_guest_chunk(struct domain *d, unsigned int order)
+{
+    struct page_info *pg = alloc_domheap_pages(d, order, 0);
+
+    for (unsigned long i = 0; pg && i < (1UL << order); i++) {
+        void *va = map_domain_page(mfn_add(page_to_mfn(pg), i));
+
+        arch_dcache_clean_inval(va, PAGE_SIZE);
+        unmap_domain_page(va);
+    }
+    return pg;
+}
+
 int allocate_memory(struct domain *d, paddr_t bytes)
 {
     static const paddr_t base[2] = { GUEST_RAM0_BASE, GUEST_RAM1_BASE };
@@ -139,7 +159,7 @@ int allocate_memory(struct domain *d, paddr_t bytes)
         while (bk->size < want[b]) {
             unsigned long left = (unsigned long)((want[b] - bk->size) >> PAGE_SHIFT);
             unsigned int k = chunk_order(left, cap);
-            struct page_info *pg = alloc_domheap_pages(d, k, 0);
+            struct page_info *pg = alloc_guest_chunk(d, k);
 
             if (!pg) {
                 if (k == 0)
@@ -207,7 +227,7 @@ int allocate_memory_11(struct domain *d, paddr_t bytes)
         return rc;
     while (found < bytes) {
         unsigned int k = chunk_order((unsigned long)((bytes - found) >> PAGE_SHIFT), cap);
-        struct page_info *pg = alloc_domheap_pages(d, k, 0);
+        struct page_info *pg = alloc_guest_chunk(d, k);
         mfn_t mfn;
 
         if (!pg) {
@@ -281,6 +301,8 @@ static int copy_to_guest(struct domain *d, paddr_t ipa, paddr_t src, paddr_t len
         to = map_domain_page(paddr_to_mfn(ma));
         from = map_domain_page(paddr_to_mfn(src));
         memcpy(to + (ma & (PAGE_SIZE - 1)), from + (src & (PAGE_SIZE - 1)), (size_t)n);
+        /* To memory: the guest reads it with its caches off. */
+        arch_dcache_clean_inval(to + (ma & (PAGE_SIZE - 1)), (size_t)n);
         unmap_domain_page(from);
         unmap_domain_page(to);
         ipa += n;

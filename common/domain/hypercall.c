@@ -7,6 +7,7 @@
  * the hypervisor never assumes guest memory is mapped. A page the guest cannot read ends the
  * copy with -EFAULT, and whatever came before it is printed.
  */
+#include <arch/mm.h>
 #include <arch/p2m.h>
 #include <domain/domain.h>
 #include <domain/hypercall.h>
@@ -55,6 +56,8 @@ static long console_write(struct vcpu *v, uint32_t gva, uint32_t len)
         if (gvirt_to_maddr(d, va, &ma, GV2M_READ))
             break;
         p = map_domain_page(paddr_to_mfn(ma));
+        /* A guest with its caches off wrote memory itself: drop any older line we hold. */
+        arch_dcache_clean_inval(p + (va & (PAGE_SIZE - 1)), chunk);
         for (uint32_t i = 0; i < chunk; i++)
             console_put(d, p[(va & (PAGE_SIZE - 1)) + i]);
         unmap_domain_page(p);

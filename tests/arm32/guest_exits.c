@@ -7,6 +7,7 @@
  * runs it to its end, destroys it and checks that the heap and the VMIDs are back where
  * they were.
  */
+#include <arch/mm.h>
 #include <asm/smp.h>
 #include <asm/sysregs.h>
 #include <domain/domain.h>
@@ -55,6 +56,7 @@ static bool load_snippet(struct domain *d, struct snippet s)
         return false;
     page = map_domain_page(mfn);
     memcpy(page, s.start, len);
+    arch_dcache_clean_inval(page, len);         /* the guest runs with its caches off */
     unmap_domain_page(page);
     return true;
 }
