@@ -4,6 +4,8 @@
 #   make run        boot the image under QEMU (MEM=, SMP=, APPEND=, DTB=; boot modules:
 #                   KERNEL=, INITRD=, KERNEL_ARGS=; DOM0_MEM=, DOM0_VCPUS=)
 #   make test       host tests, then QEMU boots; ends with "N passed, N failed"
+#   make run-linux  Debian's Linux (fetched once) as dom0 (DOM0_MEM=, DOM0_VCPUS=, DOM0_ARGS=,
+#                   KERNEL=, INITRD=, MEM=, SMP=); the exit status is dom0's verdict
 #   make guest      the test guest, build/guest/testguest.bin (a raw binary to boot as KERNEL=)
 #   make debug      QEMU halted with its gdb stub, gdb-multiarch attached
 #   make bench      instructions per operation: image under qemu -icount, host under callgrind
@@ -22,6 +24,7 @@ INITRD ?=
 KERNEL_ARGS ?=
 DOM0_MEM ?=
 DOM0_VCPUS ?=
+DOM0_ARGS ?=
 DEBUG ?= 1
 
 ifeq ($(V),1)
@@ -104,7 +107,7 @@ HOST_LDFLAGS := $(SANITIZE)
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
 
 # ---------------------------------------------------------------- targets
-.PHONY: all image host guest host-bench setup run test debug bench clean
+.PHONY: all image host guest host-bench setup run run-linux test debug bench clean
 all: image host guest
 
 image: $(ARM_OUT)/hyp.elf
@@ -208,6 +211,12 @@ run: setup image
 	$(Q)tests/qemu.sh run MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)" \
 	    KERNEL="$(KERNEL)" INITRD="$(INITRD)" KERNEL_ARGS="$(KERNEL_ARGS)" \
 	    DOM0_MEM="$(DOM0_MEM)" DOM0_VCPUS="$(DOM0_VCPUS)"
+
+# Linux's defaults (256M, 1 VCPU, its console on the PL011) are tests/linux.sh's.
+run-linux: setup image
+	$(Q)tests/linux.sh run MEM=$(MEM) SMP=$(SMP) $(if $(DOM0_MEM),DOM0_MEM=$(DOM0_MEM)) \
+	    $(if $(DOM0_VCPUS),DOM0_VCPUS=$(DOM0_VCPUS)) $(if $(DOM0_ARGS),DOM0_ARGS="$(DOM0_ARGS)") \
+	    $(if $(KERNEL),KERNEL=$(KERNEL)) $(if $(INITRD),INITRD=$(INITRD))
 
 test: setup all
 	$(Q)tests/run-all.sh

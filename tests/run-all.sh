@@ -227,6 +227,48 @@ else
     fail "dom0-fails" "status $status (want 1), or no FAIL initrd/SYSTEM_RESET line" "$log"
 fi
 
+# Debian's Linux as dom0 (issue 11): its kernel and busybox are fetched once
+# (tools/fetch-linux.sh); /init reports what Linux sees and tests/linux.sh checks it against
+# what hypmem gave: System RAM == the tree's memory == DOM0_MEM, MemTotal within its
+# allowance, the initramfs intact, the CPUs online, a /dev/mem write outside dom0 reported
+# by hypmem and turned into a bus error.
+linux_boot() {  # NAME CHECK-ARGS -- RUN-ARGS...
+    local name=$1 check_args=$2 log=$LOGS/$1.log out
+    shift 2
+    tests/linux.sh run "$@" >"$log" 2>&1
+    out=$(tests/linux.sh check "$log" $check_args)
+    while IFS= read -r line; do
+        case "$line" in
+            ok*) pass "$name: ${line#ok    }" ;;
+            FAIL*) fail "$name" "${line#FAIL  }" "$log" ;;
+        esac
+    done <<<"$out"
+}
+if tests/linux.sh parts >"$LOGS/linux-fetch.log" 2>&1; then
+    linux_boot linux-1g "256M 1 0x30000000" MEM=1G \
+        DOM0_ARGS="console=ttyAMA0 earlycon panic=-1 rdinit=/init hypmem.poke=0x30000000"
+    linux_boot linux-smp2 "256M 2" MEM=1G SMP=2 DOM0_VCPUS=2
+    linux_boot linux-direct-map "256M 1" MEM=1G APPEND=dom0_direct_map
+    linux_boot linux-6g "256M 1" MEM=6G
+    low=$(tr -d '\r' <"$LOGS/linux-6g.log" |
+          sed -n 's/^dom0: RAM from machine addresses 0x\([0-9a-f]*\)-.*/\1/p')
+    if [ -n "$low" ] && [ $((16#$low)) -ge $((1 << 32)) ]; then
+        pass "linux-6g: all of dom0's RAM is above 4 GiB (from 0x$low)"
+    else
+        fail "linux-6g" "dom0's RAM starts at 0x${low:-?}, not above 4 GiB" "$LOGS/linux-6g.log"
+    fi
+    # 1:1: the machine range hypmem reports is the System RAM Linux sees.
+    pa=$(tr -d '\r' <"$LOGS/linux-direct-map.log" |
+         sed -n 's/^dom0: RAM from machine addresses 0x\([0-9a-f]*\)-0x\([0-9a-f]*\)$/\1-\2/p')
+    ipa=$(tr -d '\r' <"$LOGS/linux-direct-map.log" |
+          sed -n 's/^dom0: iomem \([0-9a-f]*-[0-9a-f]*\) : System RAM$/\1/p' | paste -sd ' ')
+    [ -n "$pa" ] && [ "$pa" = "$ipa" ] &&
+        pass "linux-direct-map: dom0's RAM is at IPA == PA ($ipa)" ||
+        fail "linux-direct-map" "machine range '$pa', Linux's System RAM '$ipa'" "$LOGS/linux-direct-map.log"
+else
+    fail "linux" "could not fetch Debian's kernel and busybox" "$LOGS/linux-fetch.log"
+fi
+
 # Selecting tests on the command line: the image must run exactly the tests
 # the host runs for the same filter (these suites are shared by both builds).
 filter="bootargs,format.integers,format.width_and_padding"

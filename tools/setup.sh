@@ -25,6 +25,8 @@ command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch)
 command -v dtc >/dev/null || missing+=(device-tree-compiler)
 # the host build of the boot-info code (build/host/dtbinfo, host tests) links the host libfdt
 [ -f /usr/include/libfdt.h ] || missing+=(libfdt-dev)
+# make run-linux packs dom0's initramfs
+command -v cpio >/dev/null || missing+=(cpio)
 if [ "${1:-}" = "--bench" ]; then
     command -v valgrind >/dev/null || missing+=(valgrind)
 fi

@@ -8,6 +8,7 @@
 #include <lib/bootargs.h>
 #include <lib/errno.h>
 #include <lib/lib.h>
+#include <mm/p2m.h>
 #include <stdlib.h>
 
 /* "<number>[KMG]" in bytes; false for anything else, or a value past 2^40. */
@@ -61,6 +62,29 @@ int dom0_options_parse(const char *bootargs, struct dom0_options *o)
     return 0;
 }
 
+/* The lowest and highest machine addresses of d's RAM (every mapping of its banks). */
+static void machine_span(struct domain *d, paddr_t *low, paddr_t *high)
+{
+    *low = ~(paddr_t)0;
+    *high = 0;
+    for (unsigned int b = 0; b < d->mem.nr_banks; b++) {
+        paddr_t ipa = d->mem.bank[b].start, end = ipa + d->mem.bank[b].size;
+
+        while (ipa < end) {
+            unsigned int level;
+            mfn_t m = p2m_lookup_level(p2m_get_hostp2m(d), gaddr_to_gfn(ipa), NULL, &level);
+            paddr_t size = level == 1 ? 1ULL << 30 : level == 2 ? 1ULL << 21 : PAGE_SIZE;
+            paddr_t pa = mfn_to_paddr(m) & ~(size - 1);
+
+            if (mfn_eq(m, INVALID_MFN))
+                return;
+            *low = min(*low, pa);
+            *high = max(*high, pa + size - 1);
+            ipa = (ipa & ~(size - 1)) + size;
+        }
+    }
+}
+
 int construct_dom0(struct domain *d, const struct bootinfo *bi, const void *host_fdt,
                    const struct dom0_options *o)
 {
@@ -91,6 +115,13 @@ int construct_dom0(struct domain *d, const struct bootinfo *bi, const void *host
     }
     vcpu_set_boot_regs(d->vcpu[0], (uint32_t)kinfo.entry, 0, 0xffffffffu,
                        (uint32_t)kinfo.dtb_ipa);
+    {
+        paddr_t low, high;
+
+        machine_span(d, &low, &high);
+        printk("dom0: RAM from machine addresses 0x%llx-0x%llx\n", (unsigned long long)low,
+               (unsigned long long)high);
+    }
     printk("dom0: %llu MiB in %u bank(s)%s, %u VCPU(s); kernel at IPA 0x%llx (%llu bytes), "
            "DT at 0x%llx, initrd %s at 0x%llx (%llu bytes)\n",
            (unsigned long long)(o->mem >> 20), d->mem.nr_banks,
