@@ -9,6 +9,7 @@
 #   make guest      the test guest, build/guest/testguest.bin (a raw binary to boot as KERNEL=)
 #   make debug      QEMU halted with its gdb stub, gdb-multiarch attached
 #   make bench      instructions per operation: image under qemu -icount, host under callgrind
+#   make bench-linux  boot to user space in instructions: Linux directly, and as dom0
 #   V=1             show full commands
 #
 # Sources are picked up per directory: common/ (by subsystem) and tests/
@@ -107,7 +108,7 @@ HOST_LDFLAGS := $(SANITIZE)
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
 
 # ---------------------------------------------------------------- targets
-.PHONY: all image host guest host-bench setup run run-linux test debug bench clean
+.PHONY: all image host guest host-bench setup run run-linux test debug bench bench-linux clean
 all: image host guest
 
 image: $(ARM_OUT)/hyp.elf
@@ -217,6 +218,11 @@ run-linux: setup image
 	$(Q)tests/linux.sh run MEM=$(MEM) SMP=$(SMP) $(if $(DOM0_MEM),DOM0_MEM=$(DOM0_MEM)) \
 	    $(if $(DOM0_VCPUS),DOM0_VCPUS=$(DOM0_VCPUS)) $(if $(DOM0_ARGS),DOM0_ARGS="$(DOM0_ARGS)") \
 	    $(if $(KERNEL),KERNEL=$(KERNEL)) $(if $(INITRD),INITRD=$(INITRD))
+
+# Boot to /init in instructions, directly under QEMU and as hypmem's dom0 (tools/linux-bench.sh).
+bench-linux: setup
+	$(Q)$(MAKE) --no-print-directory DEBUG=0 image
+	$(Q)tools/linux-bench.sh
 
 test: setup all
 	$(Q)tests/run-all.sh
