@@ -332,7 +332,7 @@ SELFTEST(pt, refuses_bad_requests_without_changing_anything)
     EXPECT_EQ(modify_xen_mappings(va, va + 2 * PAGE_SIZE, PAGE_HYPERVISOR_RO), -ENOENT);
     EXPECT_EQ(modify_xen_mappings(va, va + PAGE_SIZE, PAGE_HYPERVISOR_NOCACHE), -EINVAL);
     EXPECT_EQ(modify_xen_mappings(va, va + PAGE_SIZE, MT_NORMAL), -EINVAL);
-    EXPECT_EQ(modify_xen_mappings(va, va + PAGE_SIZE, PAGE_HYPERVISOR_RO | _PAGE_VMALLOC),
+    EXPECT_EQ(modify_xen_mappings(va, va + PAGE_SIZE, PAGE_HYPERVISOR_RO | _PAGE_TAG(1)),
               -EINVAL);
     leaf_is(va, 3, page_to_maddr(pg), PAGE_HYPERVISOR_RW);  /* untouched by the refusals */
     EXPECT_EQ(destroy_xen_mappings(va, va + PAGE_SIZE), 0);

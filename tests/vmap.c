@@ -311,7 +311,7 @@ SELFTEST(vmap, vmalloc_returns_every_page)
         for (unsigned int i = 0; i < 6; i++) {
             lpae_t e = pt_lookup((vaddr_t)p + P(i), &level);
 
-            EXPECT(lpae_is_mapping(e, level) && (e & PT_SW_VMALLOC));
+            EXPECT(lpae_is_mapping(e, level) && pt_entry_tag(e) == VM_VMALLOC);
             EXPECT(!(e & LPAE_AP_RO) && (e & LPAE_XN));
         }
         for (size_t i = 0; i < 6 * PAGE_SIZE; i++)
@@ -415,6 +415,89 @@ out:
     vmap_test_end(&fx);
 }
 
+/*
+ * Each kind of allocation is freed by its own function only: vunmap of a
+ * vmalloc allocation would leak its pages, vfree of a vmap or a global
+ * mapping would free frames the mapping only borrowed, and the others would
+ * leave the kinds' bookkeeping (a cache clean, the frames) undone. Every
+ * mismatched pair panics naming the address and what it is, and changes
+ * nothing; so does vm_free of an allocation that is still mapped.
+ */
+SELFTEST(vmap, each_kind_is_freed_by_its_own_function)
+{
+    struct vmap_fixture fx;
+    struct vm_stats st;
+    struct page_info *pg;
+    unsigned long free_before;
+    uint8_t *p = NULL, *m = NULL, *io = NULL, *g = NULL;
+    char want[96];
+    mfn_t mfn;
+
+    if (!vmap_test_begin(&fx))
+        return;
+    pg = alloc_domheap_page(NULL, 0);
+    if (!EXPECT(pg))
+        goto out;
+    mfn = page_to_mfn(pg);
+    p = vmap(&mfn, 1);
+    m = vmalloc(2 * PAGE_SIZE);
+    io = ioremap(0x09000000, 0x1000);
+    g = map_domain_page_global(mfn);
+    if (!EXPECT(p) || !EXPECT(m) || !EXPECT(io) || !EXPECT(g))
+        goto out_free;
+    free_before = heap_free_pages();
+
+    fmt_snprintf(want, sizeof(want), "vunmap(%p): not a vmap mapping: the 2-page "
+                 "allocation at %p is a vmalloc allocation (vfree frees it)", (void *)m,
+                 (void *)m);
+    EXPECT_PANIC(want, vunmap(m));
+    EXPECT_PANIC("is a vmalloc allocation (vfree frees it)", iounmap(m));
+    EXPECT_PANIC("is a vmalloc allocation (vfree frees it)", unmap_domain_page_global(m));
+    EXPECT_PANIC("is an ioremap mapping (iounmap frees it)", vunmap(io));
+    EXPECT_PANIC("is an ioremap mapping (iounmap frees it)", unmap_domain_page_global(io));
+    EXPECT_PANIC("is an ioremap mapping (iounmap frees it)", vfree(io));
+    EXPECT_PANIC("is a vmap mapping (vunmap frees it)", iounmap(p));
+    EXPECT_PANIC("is a vmap mapping (vunmap frees it)", unmap_domain_page_global(p));
+    EXPECT_PANIC("is a vmap mapping (vunmap frees it)", vfree(p));
+    EXPECT_PANIC("is a map_domain_page_global mapping (unmap_domain_page_global frees it)",
+                 vunmap(g));
+    EXPECT_PANIC("is a map_domain_page_global mapping", iounmap(g));
+    EXPECT_PANIC("is a map_domain_page_global mapping", vfree(g));
+    fmt_snprintf(want, sizeof(want), "vm_free(%p): page 0 (%p) of the 2-page allocation is "
+                 "still mapped, as a vmalloc allocation", (void *)m, (void *)m);
+    EXPECT_PANIC(want, vm_free(m));
+    EXPECT_PANIC("still mapped, as an ioremap mapping", vm_free(io));
+    EXPECT(!vm_lock_is_held());
+    EXPECT(!pt_lock_is_held());
+
+    /* Nothing changed: every mapping is there, no page went back to the heap. */
+    vm_stats(&st);
+    EXPECT_EQ(st.allocations, fx.before.allocations + 4);
+    EXPECT_EQ(heap_free_pages(), free_before);
+    EXPECT_EQ(pt_translate((vaddr_t)p), page_to_maddr(pg));
+    EXPECT_EQ(pt_translate((vaddr_t)g), page_to_maddr(pg));
+    EXPECT_EQ(pt_translate((vaddr_t)io), 0x09000000);
+    EXPECT_NE(pt_translate((vaddr_t)m + PAGE_SIZE), PT_NO_PADDR);
+
+    /* The tag is vmap's own: a caller cannot pass one to make a mapping look like another. */
+    EXPECT(__vmap(&mfn, 1, 1, 1, PAGE_HYPERVISOR | _PAGE_TAG(VM_VMALLOC)) == NULL);
+    EXPECT(ioremap_attr(0x09000000, 8, PAGE_HYPERVISOR_NOCACHE | _PAGE_TAG(VM_GLOBAL)) == NULL);
+    vm_stats(&st);
+    EXPECT_EQ(st.allocations, fx.before.allocations + 4);
+out_free:
+    if (g)
+        unmap_domain_page_global(g);
+    if (io)
+        iounmap(io);
+    if (m)
+        vfree(m);
+    if (p)
+        vunmap(p);
+    free_domheap_page(pg);
+out:
+    vmap_test_end(&fx);
+}
+
 SELFTEST(vmap, ioremap_is_device_memory)
 {
     struct vmap_fixture fx;
@@ -436,7 +519,7 @@ SELFTEST(vmap, ioremap_is_device_memory)
         EXPECT_EQ(lpae_attrindx(e), MT_DEVICE);
         EXPECT(e & LPAE_XN);
         EXPECT(!(e & LPAE_AP_RO));
-        EXPECT(!(e & PT_SW_VMALLOC));
+        EXPECT_EQ(pt_entry_tag(e), VM_IOREMAP);
         iounmap(io);
     }
     EXPECT(ioremap(0x09000000, 0) == NULL);

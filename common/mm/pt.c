@@ -176,8 +176,7 @@ static lpae_t flags_to_attrs(unsigned int flags)
         a |= LPAE_AP_RO;
     if (flags & _PAGE_XN)
         a |= LPAE_XN;
-    if (flags & _PAGE_VMALLOC)
-        a |= PT_SW_VMALLOC;
+    a |= (lpae_t)((flags & _PAGE_TAG_MASK) >> _PAGE_TAG_SHIFT) << (32 + LPAE_HI_SW_SHIFT);
     return a;
 }
 
@@ -764,9 +763,10 @@ int modify_xen_mappings(vaddr_t s, vaddr_t e, unsigned int flags)
     struct pt_update u = { .op = PT_MODIFY, .s = s, .e = e, .flags = flags };
     int rc;
 
-    rc = check_flags(&u, flags & ~(_PAGE_BLOCK | _PAGE_VMALLOC));
-    if (!rc && (flags & _PAGE_VMALLOC))
-        rc = refuse(&u, -EINVAL, "_PAGE_VMALLOC says who owns the frames; it is not a permission");
+    rc = check_flags(&u, flags & ~(_PAGE_BLOCK | _PAGE_TAG_MASK));
+    if (!rc && (flags & _PAGE_TAG_MASK))
+        rc = refuse(&u, -EINVAL, "_PAGE_TAG says what a mapping is, which does not change; "
+                    "it is not a permission");
     if (!rc)
         rc = check_range(&u, s, e);
     if (rc)

@@ -260,6 +260,54 @@ static unsigned long allocation_at(const char *who, const void *va)
     return i;
 }
 
+/* --- what kind an allocation is ------------------------------------------------------ */
+
+/* Each kind, for messages, and the function that frees it. */
+static const struct {
+    const char *what;
+    const char *freed_by;
+} kinds[] = {
+    [VM_VMAP] = { "a vmap mapping", "vunmap" },
+    [VM_VMALLOC] = { "a vmalloc allocation", "vfree" },
+    [VM_IOREMAP] = { "an ioremap mapping", "iounmap" },
+    [VM_GLOBAL] = { "a map_domain_page_global mapping", "unmap_domain_page_global" },
+};
+
+/* The entry that maps page i of the region, and whether it maps it at all. */
+static bool page_mapping(unsigned long i, lpae_t *e)
+{
+    unsigned int level;
+
+    *e = pt_lookup(page_va(i), &level);
+    return level && lpae_is_mapping(*e, level);
+}
+
+/*
+ * The index of the allocation of kind `want` that starts at va, or a panic
+ * that says what va is instead (see allocation_at), or what kind of
+ * allocation it is and who frees it. The kind is read from the first page:
+ * every page of an allocation is mapped with the same tag. Vm lock held;
+ * released before the panic.
+ */
+static unsigned long allocation_of_kind(const char *who, const void *va, enum vm_kind want)
+{
+    unsigned long s = allocation_at(who, va), n;
+    lpae_t e;
+    bool mapped = page_mapping(s, &e);
+
+    if (mapped && pt_entry_tag(e) == want)
+        return s;
+    n = run_length(s);
+    spin_unlock(&vm.lock);
+    if (!mapped)
+        panic("%s(%p): not %s: the %lu-page allocation at 0x%lx has no mapping at its start "
+              "(address space from vm_alloc: vm_free frees it); nothing changed", who, va,
+              kinds[want].what, n, (unsigned long)page_va(s));
+    panic("%s(%p): not %s: the %lu-page allocation at 0x%lx is %s (%s frees it); "
+          "nothing changed", who, va, kinds[want].what, n, (unsigned long)page_va(s),
+          kinds[pt_entry_tag(e)].what, kinds[pt_entry_tag(e)].freed_by);
+}
+
 /* --- the allocator ------------------------------------------------------------------ */
 
 void vm_init(void)
@@ -361,13 +409,49 @@ static void free_bits(unsigned long s, unsigned long n)
     shrink();
 }
 
+/*
+ * The first page of [s, s + n) that is mapped, or s + n. A missing table
+ * or an empty 2 MiB entry answers for every page it covers, so a large
+ * unmapped allocation costs one lookup per 2 MiB.
+ */
+static unsigned long first_mapped(unsigned long s, unsigned long n)
+{
+    unsigned long i = s;
+
+    while (i < s + n) {
+        unsigned int level;
+        lpae_t e = pt_lookup(page_va(i), &level);
+
+        if (level && lpae_is_mapping(e, level))
+            return i;
+        if (level == 3)
+            i++;
+        else        /* on to the next 2 MiB of virtual address */
+            i = (unsigned long)((((uint64_t)page_va(i) | (PT_BLOCK_SIZE - 1)) + 1 - vm.base) >>
+                                PAGE_SHIFT);
+    }
+    return s + n;
+}
+
 void vm_free(const void *va)
 {
-    unsigned long s;
+    unsigned long s, n, m;
+    lpae_t e;
 
     spin_lock(&vm.lock);
     s = allocation_at("vm_free", va);
-    free_bits(s, run_length(s));
+    n = run_length(s);
+    /* Freeing the address space under a live mapping would hand it to the next allocation. */
+    m = first_mapped(s, n);
+    if (m < s + n) {
+        BUG_ON(!page_mapping(m, &e));
+        spin_unlock(&vm.lock);
+        panic("vm_free(%p): page %lu (0x%lx) of the %lu-page allocation is still mapped, "
+              "as %s: unmap it first (or free it with %s); nothing changed", va, m - s,
+              (unsigned long)page_va(m), n, kinds[pt_entry_tag(e)].what,
+              kinds[pt_entry_tag(e)].freed_by);
+    }
+    free_bits(s, n);
     spin_unlock(&vm.lock);
 }
 
@@ -463,14 +547,16 @@ static void clean_ram_pages(vaddr_t va, unsigned long n)
     }
 }
 
-void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsigned int align,
-             unsigned int flags)
+/* __vmap for an allocation of the given kind, recorded in its entries. */
+static void *vmap_kind(const mfn_t *mfn, unsigned int granularity, unsigned int nr,
+                       unsigned int align, unsigned int flags, enum vm_kind kind)
 {
     uint64_t total = (uint64_t)granularity * nr;
     vaddr_t va;
 
     if (total == 0 || total > UINT32_MAX)
         return NULL;
+    flags |= _PAGE_TAG(kind);
     if (!attributes_match(mfn, granularity, nr, flags))
         return NULL;
     va = (vaddr_t)vm_alloc((unsigned int)total, align);
@@ -486,18 +572,37 @@ void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsign
     return (void *)va;
 }
 
+/* The tag is vmap's record of the kind: a caller's would make vunmap misjudge the mapping. */
+static bool tag_refused(const char *who, unsigned int flags)
+{
+    if (!(flags & _PAGE_TAG_MASK))
+        return false;
+    printk("%s: refusing flags 0x%x: _PAGE_TAG is vmap's own record of the kind of "
+           "mapping\n", who, flags);
+    return true;
+}
+
+void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsigned int align,
+             unsigned int flags)
+{
+    if (tag_refused("__vmap", flags))
+        return NULL;
+    return vmap_kind(mfn, granularity, nr, align, flags, VM_VMAP);
+}
+
 void *vmap(const mfn_t *mfn, unsigned int nr)
 {
     return __vmap(mfn, 1, nr, 1, PAGE_HYPERVISOR);
 }
 
-void vunmap(const void *va)
+/* Unmaps the allocation of kind `want` at va, whose frames are not its own. */
+static void unmap_borrowed(const char *who, const void *va, enum vm_kind want)
 {
     unsigned long s, n;
     unsigned int level;
 
     spin_lock(&vm.lock);
-    s = allocation_at("vunmap", va);
+    s = allocation_of_kind(who, va, want);
     n = run_length(s);
     /* One memory type per allocation: its first page tells. */
     if (lpae_attrindx(pt_lookup(page_va(s), &level)) != MT_NORMAL)
@@ -505,6 +610,11 @@ void vunmap(const void *va)
     BUG_ON(destroy_xen_mappings(page_va(s), page_va(s + n)) != 0);
     free_bits(s, n);
     spin_unlock(&vm.lock);
+}
+
+void vunmap(const void *va)
+{
+    unmap_borrowed("vunmap", va, VM_VMAP);
 }
 
 /* --- vmalloc ------------------------------------------------------------------------ */
@@ -534,20 +644,24 @@ static void release_pages(unsigned long s, unsigned long from, unsigned long to)
     }
 }
 
-/* Every page of the allocation at s owns its frame, or a panic. Vm lock held. */
+/*
+ * Every page of the vmalloc allocation at s owns its frame, or a panic: its
+ * first page said vmalloc (allocation_of_kind), but a page unmapped or
+ * remapped since by hand must not have a frame freed that is not its own.
+ * Vm lock held.
+ */
 static void check_vmalloc(const char *who, unsigned long s, unsigned long n)
 {
     for (unsigned long k = 0; k < n; k++) {
-        unsigned int level;
-        lpae_t e = pt_lookup(page_va(s + k), &level);
+        lpae_t e;
+        bool mapped = page_mapping(s + k, &e);
 
-        if (level && lpae_is_mapping(e, level) && (e & PT_SW_VMALLOC))
+        if (mapped && pt_entry_tag(e) == VM_VMALLOC)
             continue;
         spin_unlock(&vm.lock);
-        panic("%s(%p): page %lu of the allocation (0x%lx) is %s: not a vmalloc allocation "
-              "(use vunmap or iounmap)", who, (void *)page_va(s), k,
-              (unsigned long)page_va(s + k),
-              level && lpae_is_mapping(e, level) ? "mapped but not owned by it" : "not mapped");
+        panic("%s(%p): page %lu of the allocation (0x%lx) is %s: not a vmalloc allocation; "
+              "nothing changed", who, (void *)page_va(s), k, (unsigned long)page_va(s + k),
+              mapped ? "mapped but not owned by it" : "not mapped");
     }
 }
 
@@ -568,7 +682,7 @@ static void *vmalloc_pages(size_t size, bool zero)
         if (!pg)
             break;
         if (map_pages_to_xen(va + (i << PAGE_SHIFT), page_to_mfn(pg), 1,
-                             PAGE_HYPERVISOR | _PAGE_VMALLOC) != 0) {
+                             PAGE_HYPERVISOR | _PAGE_TAG(VM_VMALLOC)) != 0) {
             free_domheap_page(pg);
             break;
         }
@@ -602,7 +716,7 @@ void vfree(void *va)
     if (!va)
         return;
     spin_lock(&vm.lock);
-    s = allocation_at("vfree", va);
+    s = allocation_of_kind("vfree", va, VM_VMALLOC);
     n = run_length(s);
     check_vmalloc("vfree", s, n);
     release_pages(s, 0, n);
@@ -619,9 +733,9 @@ void *ioremap_attr(paddr_t pa, size_t len, unsigned int flags)
     mfn_t mfn = paddr_to_mfn(pa);
     uint8_t *va;
 
-    if (len == 0 || nr > UINT32_MAX)
+    if (len == 0 || nr > UINT32_MAX || tag_refused("ioremap_attr", flags))
         return NULL;
-    va = __vmap(&mfn, (unsigned int)nr, 1, 1, flags);
+    va = vmap_kind(&mfn, (unsigned int)nr, 1, 1, flags, VM_IOREMAP);
     return va ? va + offset : NULL;
 }
 
@@ -637,17 +751,18 @@ void *ioremap_wc(paddr_t pa, size_t len)
 
 void iounmap(const volatile void *va)
 {
-    vunmap((const void *)ROUNDDOWN((vaddr_t)va, PAGE_SIZE));
+    unmap_borrowed("iounmap", (const void *)ROUNDDOWN((vaddr_t)va, PAGE_SIZE), VM_IOREMAP);
 }
 
 void *map_domain_page_global(mfn_t mfn)
 {
-    return vmap(&mfn, 1);
+    return vmap_kind(&mfn, 1, 1, 1, PAGE_HYPERVISOR, VM_GLOBAL);
 }
 
 void unmap_domain_page_global(const void *va)
 {
-    vunmap((const void *)ROUNDDOWN((vaddr_t)va, PAGE_SIZE));
+    unmap_borrowed("unmap_domain_page_global", (const void *)ROUNDDOWN((vaddr_t)va, PAGE_SIZE),
+                   VM_GLOBAL);
 }
 
 /* --- inspection ---------------------------------------------------------------------- */

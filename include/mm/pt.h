@@ -51,8 +51,17 @@
 #define _PAGE_RO        (1u << 3)   /* read-only (AP[2]) */
 #define _PAGE_XN        (1u << 4)   /* execute-never */
 #define _PAGE_BLOCK     (1u << 5)   /* 2 MiB blocks allowed where aligned */
-#define _PAGE_VMALLOC   (1u << 6)   /* frames belong to the mapping (vmalloc): software bit 0 */
-#define _PAGE_FLAGS_ALL 0x7fu
+/*
+ * A 2-bit tag kept in software bits 0-1 of every entry of a mapping, which
+ * the MMU ignores: the mapping's owner says there what the mapping is, so
+ * that it can be told later from the entries alone. vmap records the kind of
+ * allocation (vmap.h, enum vm_kind): vfree must not free frames that a
+ * vmap only borrowed, vunmap must not drop frames that vmalloc owns.
+ */
+#define _PAGE_TAG_SHIFT 6
+#define _PAGE_TAG_MASK  (3u << _PAGE_TAG_SHIFT)
+#define _PAGE_TAG(t)    (((unsigned int)(t) << _PAGE_TAG_SHIFT) & _PAGE_TAG_MASK)
+#define _PAGE_FLAGS_ALL 0xffu
 
 #define PAGE_HYPERVISOR_RW      (MT_NORMAL | _PAGE_XN)
 #define PAGE_HYPERVISOR_RO      (MT_NORMAL | _PAGE_XN | _PAGE_RO)
@@ -61,8 +70,11 @@
 #define PAGE_HYPERVISOR_NOCACHE (MT_DEVICE | _PAGE_XN)      /* Device: MMIO */
 #define PAGE_HYPERVISOR_WC      (MT_NORMAL_NC | _PAGE_XN)   /* Normal non-cacheable */
 
-/* The software bit that _PAGE_VMALLOC sets in every entry of a mapping. */
-#define PT_SW_VMALLOC   LPAE_SW(0)
+/* The tag that _PAGE_TAG(t) wrote into entry e. */
+static inline unsigned int pt_entry_tag(lpae_t e)
+{
+    return (unsigned int)(e >> (32 + LPAE_HI_SW_SHIFT)) & 3u;
+}
 
 /* Largest mapping granule. */
 #define PT_BLOCK_SIZE   (2UL << 20)

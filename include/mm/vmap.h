@@ -24,7 +24,13 @@
  * Freeing an address that was not handed out (never allocated, already
  * freed, inside an allocation, a guard page, outside the region) is a
  * panic naming the address: carrying on would unmap somebody else's memory.
- * Running out of region or memory returns NULL.
+ * So is freeing an allocation through another kind's function (vunmap of a
+ * vmalloc allocation would leak its pages, vfree of a vmap would free frames
+ * it only borrowed): each mapping records its kind (enum vm_kind) in its
+ * page-table entries, and the panic names the address, the kind and the
+ * function that frees it, with nothing changed. vm_free likewise refuses an
+ * allocation that still has pages mapped. Running out of region or memory
+ * returns NULL.
  */
 #ifndef VMAP_H
 #define VMAP_H
@@ -38,8 +44,20 @@
 void vm_init(void);
 bool vm_is_ready(void);
 
+/*
+ * What an allocation of the region is, kept in the tag (pt.h, _PAGE_TAG) of
+ * every entry that maps it, and so which function must free it.
+ */
+enum vm_kind {
+    VM_VMAP,        /* __vmap/vmap: vunmap */
+    VM_VMALLOC,     /* vmalloc/vzalloc, owns its frames: vfree */
+    VM_IOREMAP,     /* ioremap*: iounmap */
+    VM_GLOBAL,      /* map_domain_page_global: unmap_domain_page_global */
+};
+
 /* nr pages of address space aligned to align pages (a power of two), or NULL. */
 void *vm_alloc(unsigned int nr, unsigned int align);
+/* Gives back what vm_alloc returned; every page of it must be unmapped by now. */
 void vm_free(const void *va);
 
 /* Pages of the allocation that starts at va; panics if none does. */
@@ -48,7 +66,8 @@ unsigned int vm_size(const void *va);
 /*
  * Maps nr runs of granularity frames each, run i starting at mfn[i], one
  * after another from a virtual address aligned to align pages; flags as for
- * map_pages_to_xen (include _PAGE_BLOCK to allow 2 MiB blocks).
+ * map_pages_to_xen (include _PAGE_BLOCK to allow 2 MiB blocks; a _PAGE_TAG
+ * is vmap's own and refused).
  *
  * With a memory type other than write-back (Device, non-cacheable), RAM
  * that something maps write-back is refused with a message, since two
@@ -61,7 +80,7 @@ void *__vmap(const mfn_t *mfn, unsigned int granularity, unsigned int nr, unsign
              unsigned int flags);
 /* nr frames, read-write, never executable. */
 void *vmap(const mfn_t *mfn, unsigned int nr);
-/* Unmaps what __vmap/vmap/ioremap returned (for ioremap, any address in its first page). */
+/* Unmaps what __vmap/vmap returned. */
 void vunmap(const void *va);
 
 /* size bytes (rounded up to pages) of domheap memory, mapped read-write. */
@@ -80,6 +99,7 @@ void vfree(void *va);
 void *ioremap_attr(paddr_t pa, size_t len, unsigned int flags);
 void *ioremap(paddr_t pa, size_t len);
 void *ioremap_wc(paddr_t pa, size_t len);
+/* Unmaps what ioremap* returned (any address in its first page). */
 void iounmap(const volatile void *va);
 
 /* A read-write mapping of mfn on every CPU, until unmap_domain_page_global(). */
