@@ -267,6 +267,94 @@ SELFTEST(heap_misuse, assign_owned_page)
     EXPECT_EQ(a.tot_pages, 0);
 }
 
+/*
+ * assign_pages takes one allocation of exactly the order given, as the heap
+ * recorded it: anything else would be freed later with the wrong order, or
+ * count pages twice. Each refusal names the MFN and leaves the domain and
+ * the pages as they were.
+ */
+static void expect_assign_refused(struct domain *d, struct page_info *pg, unsigned int order,
+                                  const char *why)
+{
+    char want[160];
+    mfn_t mfn = page_to_mfn(pg);
+
+    fmt_snprintf(want, sizeof(want), "assign_pages: page mfn 0x%lx (pa 0x%llx) %s (domain %u, "
+                 "order %u)", mfn_x(mfn), (unsigned long long)mfn_to_paddr(mfn), why,
+                 d->domain_id, order);
+    EXPECT_PANIC(want, assign_pages(d, pg, order));
+    EXPECT_EQ(d->tot_pages, 0);
+    EXPECT(!spin_is_locked(&d->page_alloc_lock));
+    /* A free page's owner field is its free-list link: only allocated pages have owners. */
+    for (unsigned long i = 0; i < (1UL << order) && page_state(pg) == PGS_inuse; i++)
+        EXPECT(pg[i].u.owner == NULL);
+}
+
+SELFTEST(heap_misuse, assign_two_allocations_as_one)
+{
+    struct page_info *pg[8];
+    struct domain d;
+    unsigned int n, a = 0, b = 0;
+    bool found = false;
+
+    if (!heap_is_up())
+        return;
+    domain_init(&d, 6, 100);
+    /* Order-0 allocations split from one block: two of them are neighbours. */
+    for (n = 0; n < 8; n++)
+        if (!EXPECT((pg[n] = alloc_domheap_pages(NULL, 0, 0)) != NULL))
+            goto out;
+    for (a = 0; a < n && !found; a++)
+        for (b = 0; b < n && !found; b++)
+            found = pg[b] == pg[a] + 1;
+    if (EXPECT(found))
+        expect_assign_refused(&d, pg[a - 1], 1, "heads an allocation of order 0, not 1");
+out:
+    while (n-- > 0)
+        free_domheap_pages(pg[n], 0);
+    EXPECT_EQ(heap_check(), 0);
+}
+
+SELFTEST(heap_misuse, assign_part_of_an_allocation)
+{
+    struct page_info *pg;
+    struct domain d;
+
+    if (!heap_is_up())
+        return;
+    domain_init(&d, 7, 100);
+    pg = alloc_domheap_pages(NULL, 3, 0);
+    if (!EXPECT(pg != NULL))
+        return;
+    expect_assign_refused(&d, pg, 0, "heads an allocation of order 3, not 0");
+    expect_assign_refused(&d, pg, 2, "heads an allocation of order 3, not 2");
+    expect_assign_refused(&d, pg + 1, 0, "is not the first page of an allocation");
+    expect_assign_refused(&d, pg + 4, 2, "is not the first page of an allocation");
+    EXPECT_PANIC("assign_pages: order 19 is above MAX_ORDER (18) (domain 7)",
+                 assign_pages(&d, pg, MAX_ORDER + 1));
+    /* The whole block, as allocated, is accepted. */
+    EXPECT_EQ(assign_pages(&d, pg, 3), 0);
+    EXPECT_EQ(d.tot_pages, 8);
+    free_domheap_pages(pg, 3);
+    EXPECT_EQ(d.tot_pages, 0);
+}
+
+SELFTEST(heap_misuse, assign_free_page)
+{
+    struct page_info *pg;
+    struct domain d;
+
+    if (!heap_is_up())
+        return;
+    domain_init(&d, 8, 100);
+    pg = alloc_domheap_pages(NULL, 0, 0);
+    if (!EXPECT(pg != NULL))
+        return;
+    free_domheap_pages(pg, 0);
+    expect_assign_refused(&d, pg, 0, "is not an allocated page");
+    EXPECT_EQ(heap_check(), 0);
+}
+
 #ifdef CONFIG_DEBUG
 /* Debug builds check that __va/__pa and friends stay inside the xenheap. */
 SELFTEST(heap_misuse, domheap_frame_as_xenheap_address)

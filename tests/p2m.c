@@ -1,8 +1,9 @@
 /*
  * The p2m (common/mm/p2m.c) on both targets: the image's arch writes real stage-2
  * descriptors into domheap pages, the host's records them as well (tests/host/p2m_host.c
- * checks the order). Machine frames given to the p2m as RAM or MMIO are only numbers to
- * it: the blocks below use MFNs that need not be RAM, and nothing here accesses them.
+ * checks the order). Machine frames given to p2m_set_entry as RAM or MMIO are only numbers
+ * to it: the blocks below use MFNs that need not be RAM, and nothing here accesses them.
+ * guest_physmap_add_page checks frames of RAM against the heap (its own test below).
  */
 #include <domain/domain.h>
 #include <lib/errno.h>
@@ -136,6 +137,66 @@ SELFTEST(p2m, pages_map_lookup_remove)
     p2m_teardown(&d);
 out:
     free_domheap_pages(pg, 2);
+    EXPECT_EQ(avail_domheap_pages(), before);
+}
+
+/*
+ * guest_physmap_add_page maps RAM the heap says the guest may have: allocated domheap pages
+ * of the domain or of nobody. A free page (the heap would hand it to someone else under
+ * the guest), a xenheap page and another domain's page are refused, naming the MFN, with
+ * nothing mapped.
+ */
+SELFTEST(p2m, physmap_add_takes_only_allocated_domheap_pages)
+{
+    struct domain d, other;
+    struct p2m_domain *p2m = p2m_get_hostp2m(&d);
+    struct page_info *mine, *anon, *theirs = NULL, *freed;
+    const gfn_t g = _gfn(0x80000);
+    unsigned long before;
+    void *x;
+
+    if (!heap_is_up())
+        return;
+    before = avail_domheap_pages();
+    if (!domain_with_p2m(&d, 13))
+        return;
+    domain_init(&other, 14, 16);
+    mine = alloc_domheap_pages(&d, 1, 0);
+    anon = alloc_domheap_pages(NULL, 0, 0);
+    freed = alloc_domheap_pages(NULL, 0, 0);
+    x = alloc_xenheap_page();
+    if (!EXPECT(mine) || !EXPECT(anon) || !EXPECT(freed) || !EXPECT(x))
+        goto out;
+    theirs = alloc_domheap_pages(&other, 0, 0);
+    if (!EXPECT(theirs))
+        goto out;
+    free_domheap_pages(freed, 0);
+
+    EXPECT_EQ(guest_physmap_add_page(&d, g, page_to_mfn(freed), 0), -EINVAL);
+    EXPECT_EQ(guest_physmap_add_page(&d, g, virt_to_mfn(x), 0), -EINVAL);
+    EXPECT_EQ(guest_physmap_add_page(&d, g, page_to_mfn(theirs), 0), -EINVAL);
+    EXPECT_EQ(guest_physmap_add_page(&d, g, page_to_mfn(mine), MAX_ORDER + 1), -EINVAL);
+    unmapped(p2m, g);
+    EXPECT_EQ(p2m->nr_tables, 0);
+
+    /* The domain's own pages, part of them or all, and an anonymous page are RAM it may map. */
+    EXPECT_EQ(guest_physmap_add_page(&d, g, page_to_mfn(mine), 1), 0);
+    EXPECT_EQ(guest_physmap_add_page(&d, gfn_add(g, 2), page_to_mfn(anon), 0), 0);
+    EXPECT_EQ(guest_physmap_add_page(&d, gfn_add(g, 3), mfn_add(page_to_mfn(mine), 1), 0), 0);
+    maps(p2m, gfn_add(g, 1), mfn_add(page_to_mfn(mine), 1), p2m_ram_rw, 3);
+    maps(p2m, gfn_add(g, 2), page_to_mfn(anon), p2m_ram_rw, 3);
+    EXPECT_EQ(p2m_set_entry(p2m, g, 4, INVALID_MFN, p2m_invalid), 0);
+out:
+    p2m_teardown(&d);
+    if (theirs)
+        free_domheap_pages(theirs, 0);
+    if (x)
+        free_xenheap_page(x);
+    if (anon)
+        free_domheap_pages(anon, 0);
+    if (mine)
+        free_domheap_pages(mine, 1);
+    EXPECT_EQ(d.tot_pages, 0);
     EXPECT_EQ(avail_domheap_pages(), before);
 }
 

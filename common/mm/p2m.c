@@ -508,10 +508,57 @@ mfn_t p2m_lookup(struct p2m_domain *p2m, gfn_t gfn, p2m_type_t *t)
     return p2m_lookup_level(p2m, gfn, t, NULL);
 }
 
+/*
+ * Why the nr frames from mfn must not become d's RAM, or NULL; *bad gets the frame. What
+ * the heap knows decides: a frame of RAM must be an allocated domheap page that belongs to
+ * d or to nobody (an anonymous page the hypervisor lends, as the tests and benchmarks do).
+ * A free page would be handed to someone else while the guest still writes it; a xenheap
+ * page is the hypervisor's own; another domain's page is not d's to map. Frames the frame
+ * table does not describe are not the heap's (MMIO used as RAM by tests): no opinion.
+ *
+ * Every page of an allocation is in use with the same owner (the heap marks them all), so
+ * the walk jumps over a whole allocation at its head: one step per allocation, not per page.
+ */
+static const char *not_ram_of(const struct domain *d, mfn_t mfn, unsigned long nr, mfn_t *bad)
+{
+    unsigned long i = 0;
+
+    while (i < nr) {
+        const struct page_info *pg;
+
+        *bad = mfn_add(mfn, i);
+        if (!mfn_valid(*bad)) {
+            i++;
+            continue;
+        }
+        pg = mfn_to_page(*bad);
+        if (page_state(pg) != PGS_inuse)
+            return "is not an allocated page (free, reserved or not heap memory)";
+        if (is_xen_heap_page(pg))
+            return "is a xenheap page";
+        if (pg->u.owner && pg->u.owner != d)
+            return "belongs to another domain";
+        i += (pg->count_info & PGC_head) ? 1UL << pg->order : 1;
+    }
+    return NULL;
+}
+
 int guest_physmap_add_page(struct domain *d, gfn_t gfn, mfn_t mfn, unsigned int order)
 {
-    if (order >= BITS_PER_LONG_P2M) {
-        printk("p2m: d%u: order %u too large\n", d->domain_id, order);
+    const char *why;
+    mfn_t bad;
+
+    /* RAM comes from the heap, whose blocks are at most MAX_ORDER: this bounds the check. */
+    if (order > MAX_ORDER) {
+        printk("p2m: d%u: guest_physmap_add_page: order %u is above MAX_ORDER (%u)\n",
+               d->domain_id, order, MAX_ORDER);
+        return -EINVAL;
+    }
+    why = not_ram_of(d, mfn, 1UL << order, &bad);
+    if (why) {
+        printk("p2m: d%u: guest_physmap_add_page(gfn 0x%lx, mfn 0x%lx, order %u): mfn 0x%lx "
+               "(pa 0x%llx) %s: not mapped\n", d->domain_id, gfn_x(gfn), mfn_x(mfn), order,
+               mfn_x(bad), (unsigned long long)mfn_to_paddr(bad), why);
         return -EINVAL;
     }
     return p2m_set_entry(&d->p2m, gfn, 1UL << order, mfn, p2m_ram_rw);

@@ -123,9 +123,11 @@ const char *shutdown_name(int code);
 int shutdown_exit_status(int code);
 
 /*
- * Gives the 2^order allocated, anonymous domheap pages at pg to d.
+ * Gives the 2^order allocated, anonymous domheap pages at pg to d: pg must
+ * head one allocation of exactly that order (not part of one, not several).
  * Returns 0, or -E2BIG (and changes nothing) if d would pass max_pages.
- * Panics if a page is not an allocated anonymous domheap page.
+ * Panics, naming the MFN and changing nothing, if pg does not head such an
+ * allocation or a page of it already has an owner.
  */
 int assign_pages(struct domain *d, struct page_info *pg, unsigned int order);
 

@@ -139,7 +139,11 @@ mfn_t p2m_lookup_level(struct p2m_domain *p2m, gfn_t gfn, p2m_type_t *t, unsigne
 /* The whole descriptor that maps gfn (tests read its attributes); 0 if none. */
 lpae_t p2m_get_entry(struct p2m_domain *p2m, gfn_t gfn, unsigned int *level);
 
-/* RAM: 2^order frames from mfn at gfn, as p2m_ram_rw. */
+/*
+ * RAM: 2^order frames from mfn at gfn, as p2m_ram_rw. Every frame the frame table
+ * describes must be an allocated domheap page of d or of nobody, and order at most
+ * MAX_ORDER: else -EINVAL, printed with the MFN and why, and nothing mapped.
+ */
 int guest_physmap_add_page(struct domain *d, gfn_t gfn, mfn_t mfn, unsigned int order);
 /* Removes 2^order frames at gfn, which must map mfn onwards (-EINVAL otherwise). */
 int guest_physmap_remove_page(struct domain *d, gfn_t gfn, mfn_t mfn, unsigned int order);
