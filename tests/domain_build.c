@@ -12,6 +12,7 @@
  * found it.
  */
 #include <arch/p2m.h>
+#include <domain/dom0_build.h>
 #include <domain/domain.h>
 #include <domain/domain_build.h>
 #include <lib/errno.h>
@@ -379,4 +380,31 @@ SELFTEST(domain_build, gvirt_to_maddr_translates_guest_ram)
     EXPECT_EQ(gvirt_to_maddr(&none, (uint32_t)GUEST_RAM0_BASE, &ma, GV2M_READ), -EINVAL);
     EXPECT_EQ(relinquish_memory(&d), 0);
     EXPECT_EQ(heap_free_pages(), before);
+}
+
+/*
+ * dom0's options from the command line: numbers strictly in decimal, in range, and a
+ * value too long for the reader refused rather than cut short.
+ */
+SELFTEST(domain_build, dom0_options_are_strict)
+{
+    static const char *const refused[] = {
+        "dom0_max_vcpus=-1", "dom0_max_vcpus=+2", "dom0_max_vcpus=0x2", "dom0_max_vcpus=2x",
+        "dom0_max_vcpus=0", "dom0_max_vcpus=9", "dom0_max_vcpus=", "dom0_max_vcpus",
+        "dom0_max_vcpus=4294967298", "dom0_mem=-1M", "dom0_mem=0",
+        "dom0_mem=00000000000000000000000000000000256M",
+        /* Cut to 31 characters, this would read as 4K. */
+        "dom0_mem=000000000000000000000000000004KB",
+    };
+    struct dom0_options o;
+
+    EXPECT_EQ(dom0_options_parse("dom0_max_vcpus=8 dom0_mem=1G", &o), 0);
+    EXPECT_EQ(o.vcpus, 8);
+    EXPECT_EQ(o.mem, 1ULL << 30);
+    EXPECT_EQ(dom0_options_parse("", &o), 0);
+    EXPECT_EQ(o.vcpus, 1);
+    EXPECT_EQ(o.mem, DOM0_DEFAULT_MEM);
+    for (unsigned int i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (!EXPECT_EQ(dom0_options_parse(refused[i], &o), -EINVAL))
+            selftest_diag("accepted: %s", refused[i]);
 }

@@ -281,6 +281,34 @@ else
     fail "test selection" "image ran ${got:-none}, host ${want:-none}" "$LOGS/select.log"
 fi
 
+# A selection that matches nothing is a typo, not a pass: on the host and in the image the
+# run fails and names each such pattern; test=none is the way to run no test on purpose.
+typos="nonexistent,MMU,mmu."
+build/host/selftest "$typos" >"$LOGS/host-typo.log" 2>&1
+status=$?
+if [ "$status" -eq 1 ] && grep -q 'the pattern "nonexistent" matches no test' "$LOGS/host-typo.log" &&
+   grep -q 'the pattern "MMU" matches no test' "$LOGS/host-typo.log" &&
+   grep -q 'the pattern "mmu\." matches no test' "$LOGS/host-typo.log" &&
+   ! grep -q '^ok ' "$LOGS/host-typo.log"; then
+    pass "host: test=$typos fails, naming each pattern that matches nothing"
+else
+    fail "host test typo" "status $status, or a pattern not named" "$LOGS/host-typo.log"
+fi
+build/host/selftest none >"$LOGS/host-none.log" 2>&1 && grep -q '^1\.\.0$' "$LOGS/host-none.log" &&
+    pass "host: test=none runs no test and passes" ||
+    fail "host test=none" "did not pass with 1..0" "$LOGS/host-none.log"
+expect_boot test-typo 512M "test=$typos" "" "" 1 '^1\.\.0' \
+    'the pattern "nonexistent" matches no test' 'the pattern "MMU" matches no test' \
+    'the pattern "mmu\." matches no test' "selftest: FAILED"
+expect_boot test-none 512M "test=none" "" "" 0 '^1\.\.0' "no test run, as asked" \
+    "mm: setup_mm took"
+expect_boot bench-typo 512M "bench=heap_orderr0,nothing*" "" "" 1 \
+    'the pattern "heap_orderr0" matches no benchmark' 'the pattern "nothing\*" matches no benchmark' \
+    "bench: nothing run"
+# strtoul read -1 as ULONG_MAX and the run spun for minutes: numbers are digits in range.
+expect_boot bench-iterations 512M "bench=heap* bench_iterations=-1" "" "" 1 \
+    "bench_iterations=-1 is not a whole number from 1 to 50000" "boot: stopping"
+
 echo "== boots that must fail, each in its own way"
 expect_boot not-hyp 512M "" "" "virtualization=off" 1 \
     "must start in Hyp mode" "virtualization=on"

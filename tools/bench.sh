@@ -42,7 +42,7 @@ echo "(image: $N ops per benchmark, harness cost subtracted; host: callgrind, $N
 echo
 echo "boot: setup_mm (frame table, xenheap, heap handover) in the image under -icount"
 for mem in 1G 16G; do
-    TIMEOUT=600 boot "$mem" 1 "test=none-selected" "" "" -icount shift=0 \
+    TIMEOUT=600 boot "$mem" 1 "test=none" "" "" -icount shift=0 \
         -display none -serial stdio -monitor none >"$out/boot-$mem.log" 2>&1
     line=$(tr -d '\r' <"$out/boot-$mem.log" |
            sed -n 's/^mm: setup_mm took \([0-9]*\) PMU cycles \(.*\) (instructions.*/\1 instructions \2/p')

@@ -5,14 +5,33 @@
  * callgrind counts the whole process; running N and 0 operations and
  * subtracting leaves the cost of the operations alone.
  */
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <test/bench.h>
+
+/* ITERATIONS: decimal digits only, 0 (callgrind's baseline) to BENCH_MAX_ITERATIONS. */
+static bool parse_iterations(const char *s, unsigned long *n)
+{
+    unsigned long v = 0;
+
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        v = v * 10 + (unsigned long)(*s - '0');
+        if (v > BENCH_MAX_ITERATIONS)
+            return false;
+    }
+    *n = v;
+    return true;
+}
 
 int main(int argc, char **argv)
 {
     const struct benchmark *b;
+    unsigned long n;
 
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (b = bench_first(); b; b = bench_next(b))
@@ -29,9 +48,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: no benchmark named %s\n", argv[1]);
         return 2;
     }
+    if (!parse_iterations(argv[2], &n)) {
+        fprintf(stderr, "bench: ITERATIONS %s is not a whole number from 0 to %lu\n", argv[2],
+                BENCH_MAX_ITERATIONS);
+        return 2;
+    }
     if (b->setup)
         b->setup();
-    b->run(strtoul(argv[2], NULL, 0));
+    b->run(n);
     if (b->teardown)
         b->teardown();
     return 0;

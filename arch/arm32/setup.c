@@ -22,7 +22,6 @@
 #include <mm/pt.h>
 #include <mm/setup_mm.h>
 #include <mm/vmap.h>
-#include <stdlib.h>
 #include <test/bench.h>
 #include <test/selftest.h>
 
@@ -235,13 +234,12 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     console_to_ioremap(&bootinfo);
 
     if (bootargs_get(bootinfo.bootargs, "bench", filter, sizeof(filter))) {
-        char n[16];
         unsigned long iterations = 1000;
 
-        if (bootargs_get(bootinfo.bootargs, "bench_iterations", n, sizeof(n)))
-            iterations = strtoul(n, NULL, 0);
-        bench_run_all(filter, iterations ? iterations : 1);
-        arch_exit(0);
+        if (bootargs_get_number(bootinfo.bootargs, "bench_iterations", 1, BENCH_MAX_ITERATIONS,
+                                &iterations) < 0)
+            boot_fail("bench_iterations must be a number of operations");
+        arch_exit(bench_run_all(filter, iterations) < 0 ? 1 : 0);
     }
     if (!bootargs_get(bootinfo.bootargs, "test", filter, sizeof(filter))) {
         if (bootinfo_first_module(&bootinfo, BOOTMOD_KERNEL))

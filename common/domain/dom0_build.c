@@ -9,7 +9,7 @@
 #include <lib/errno.h>
 #include <lib/lib.h>
 #include <mm/p2m.h>
-#include <stdlib.h>
+#include <string.h>
 
 /* "<number>[KMG]" in bytes; false for anything else, or a value past 2^40. */
 static bool parse_size(const char *s, paddr_t *bytes)
@@ -39,25 +39,27 @@ static bool parse_size(const char *s, paddr_t *bytes)
 int dom0_options_parse(const char *bootargs, struct dom0_options *o)
 {
     char value[32];
+    unsigned long n;
 
     o->mem = DOM0_DEFAULT_MEM;
     o->vcpus = 1;
     o->direct_map = bootargs_get(bootargs, "dom0_direct_map", value, sizeof(value));
+    /* A value that fills the buffer may have been cut: refused rather than read short. */
     if (bootargs_get(bootargs, "dom0_mem", value, sizeof(value)) &&
-        (!parse_size(value, &o->mem) || o->mem == 0 || o->mem % PAGE_SIZE)) {
+        (strlen(value) == sizeof(value) - 1 || !parse_size(value, &o->mem) || o->mem == 0 ||
+         o->mem % PAGE_SIZE)) {
         printk("dom0: dom0_mem=%s is not a size in whole pages (e.g. 256M)\n", value);
         return -EINVAL;
     }
-    if (bootargs_get(bootargs, "dom0_max_vcpus", value, sizeof(value))) {
-        char *end;
-        unsigned long n = strtoul(value, &end, 10);
-
-        if (*end || end == value || n < 1 || n > MAX_VIRT_CPUS) {
-            printk("dom0: dom0_max_vcpus=%s is not a number from 1 to %u\n", value,
-                   MAX_VIRT_CPUS);
-            return -EINVAL;
-        }
+    switch (bootargs_get_number(bootargs, "dom0_max_vcpus", 1, MAX_VIRT_CPUS, &n)) {
+    case 1:
         o->vcpus = (unsigned int)n;
+        break;
+    case 0:
+        break;
+    default:
+        printk("dom0: dom0_max_vcpus: its VCPUs, 1 to %u\n", MAX_VIRT_CPUS);
+        return -EINVAL;
     }
     return 0;
 }

@@ -96,11 +96,18 @@ void selftest_panic_finish(struct selftest_panic_catch *c, const char *file, int
         selftest_panic_finish(&catch_, __FILE__, __LINE__, #stmt);         \
     } while (0)
 
+/* The filter that selects no test, on purpose. */
+#define SELFTEST_NONE "none"
+
 /*
  * Runs the tests whose "suite.name" matches filter (NULL or "" runs all).
  * The filter is a comma-separated list of patterns; a pattern matches a
  * whole suite ("heap"), one test ("heap.split"), or a prefix ending in '*'.
- * Prints KTAP and returns the number of failed tests.
+ * Every pattern must match at least one test: if one matches none (a typo),
+ * nothing runs, each such pattern is named, and the run fails.
+ * SELFTEST_NONE ("none") alone runs no test and passes.
+ * Prints KTAP and returns the number of failed tests (1 for a selection
+ * that matches nothing).
  */
 int selftest_run_all(const char *filter);
 

@@ -180,20 +180,73 @@ static bool selected(const char *filter, const struct selftest *t)
     return false;
 }
 
+/* Does the one pattern [pat, pat + len) select t (a manual test only by its exact name)? */
+static bool pattern_selects(const char *pat, size_t len, const struct selftest *t)
+{
+    char full[128];
+    size_t n;
+
+    if (!t->manual)
+        return pattern_matches(pat, len, t);
+    n = (size_t)fmt_snprintf(full, sizeof(full), "%s.%s", t->suite, t->name);
+    return len == n && strncmp(pat, full, n) == 0;
+}
+
+/*
+ * Counts the patterns of filter that select no test, naming each if report.
+ * A typo ("MMU", "mmu.", "heap.splt") would otherwise run fewer tests than
+ * meant, or none, and still pass.
+ */
+static unsigned int patterns_matching_nothing(const char *filter, bool report)
+{
+    const char *p = filter;
+    unsigned int bad = 0;
+
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool any = false;
+
+        for (const struct selftest *t = __start_selftests; t < __stop_selftests && !any; t++)
+            any = len && pattern_selects(p, len, t);
+        if (len && !any) {
+            if (report)
+                selftest_diag("test=%s: the pattern \"%.*s\" matches no test", filter,
+                              (int)len, p);
+            bad++;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return bad;
+}
+
 int selftest_run_all(const char *filter)
 {
     const struct selftest *t;
     unsigned int n = 0, i = 0;
     int failed = 0;
 
+    printk("KTAP version 1\n");
+    /* "none" runs nothing on purpose (a boot measured without tests: tools/bench.sh). */
+    if (filter && strcmp(filter, SELFTEST_NONE) == 0) {
+        printk("1..0\n");
+        selftest_diag("test=%s: no test run, as asked", SELFTEST_NONE);
+        return 0;
+    }
     for (t = __start_selftests; t < __stop_selftests; t++)
         if (selected(filter, t))
             n++;
-
-    printk("KTAP version 1\n");
+    /* Nothing runs: a selection with a typo fails before it can pass for less. */
+    if (filter && *filter && (n == 0 || patterns_matching_nothing(filter, false))) {
+        printk("1..0\n");
+        patterns_matching_nothing(filter, true);
+        selftest_diag("test=%s: no test runs and the run fails: a selection must name tests "
+                      "that exist (test=%s runs none on purpose)", filter, SELFTEST_NONE);
+        return 1;
+    }
     printk("1..%u\n", n);
-    if (n == 0 && filter && *filter)
-        selftest_diag("no test matches \"%s\"", filter);
 
     for (t = __start_selftests; t < __stop_selftests; t++) {
         unsigned long before, after;
