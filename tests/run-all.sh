@@ -110,7 +110,7 @@ else
 fi
 
 if tests/setup-check.sh "$LOGS"; then
-    pass "setup without root names the missing packages and the exact apt-get command"
+    pass "setup: without root it names the missing packages and the apt-get command; the ARM libfdt comes only from the system's apt mirror (none: refused), retried once, apt's own error shown"
 else
     fail "setup without root" "see $LOGS/setup.log" "$LOGS/setup.log"
 fi

@@ -2,8 +2,9 @@
 # Fetches what `make run-linux` boots as dom0, once, into build/deps/linux/:
 #   zImage   Debian bookworm's 32-bit LPAE kernel (linux-image-armmp-lpae's current version)
 #   busybox  Debian's busybox-static for armhf, the initramfs's only program
-# Like tools/setup.sh's libfdt: `apt-get download` with apt's state in a private folder
-# (build/deps/apt-linux) and the mirror and suite taken from the system's own apt sources,
+# Like tools/setup.sh's libfdt, through the same tools/debian-fetch.sh: `apt-get download`
+# with apt's state in a private folder (build/deps/apt-linux), one retry, apt's own words on
+# failure, and the mirror taken from the system's own apt sources (HYPMEM_APT_ETC for tests),
 # so the system's apt configuration and architecture list are never touched.
 # Exits 0 with the files in place (a second run fetches nothing), or 1 saying what it tried
 # and how to give the files by hand.
@@ -15,48 +16,35 @@ say() { printf 'fetch-linux: %s\n' "$*" >&2; }
 
 [ -f "$out/.done" ] && exit 0
 
-mirror=$(sed -n 's/^URIs:[[:space:]]*\(http[^[:space:]]*\/debian\)[[:space:]]*$/\1/p' \
-             /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
-if [ -z "$mirror" ]; then
-    mirror=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\(http[^[:space:]]*\/debian\)[[:space:]].*/\2/p' \
-                 /etc/apt/sources.list 2>/dev/null | head -n 1)
-fi
-if [ -z "$mirror" ]; then
-    say "the system's apt sources name no Debian mirror to fetch from"
+source "$top/tools/debian-fetch.sh"
+if ! mirror=$(debian_mirror); then
+    say "the system's apt sources (${HYPMEM_APT_ETC:-/etc/apt}/sources.list, sources.list.d/) name no Debian mirror to fetch from"
     say "give the files by hand:  make run-linux KERNEL=/path/to/zImage INITRD=/path/to/initramfs"
     exit 1
 fi
 suite=bookworm      # the armmp-lpae kernel the issue names is bookworm's
 
 apt_dir="$top/build/deps/apt-linux"
-rm -rf "$apt_dir"
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources" "$apt_dir/etc"
-echo "deb [arch=armhf] $mirror $suite main" > "$apt_dir/sources/main.list"
-: > "$apt_dir/etc/status"
-aptopts=(-oAPT::Architecture=armhf -oAPT::Architectures=armhf
-         -oDir::State::Lists="$apt_dir/lists" -oDir::Cache="$apt_dir/cache"
-         -oDir::State::status="$apt_dir/etc/status"
-         -oDir::Etc::SourceList=/dev/null -oDir::Etc::SourceParts="$apt_dir/sources"
-         -oDebug::NoLocking=1)
+debian_apt_init "$apt_dir" "$mirror" "$suite" armhf
+aptopts=("${debian_aptopts[@]}")
 
-# apt's own words go to the log, and are shown when something fails; one retry.
-log="$apt_dir/apt.log"
-try() { "$@" >>"$log" 2>&1 || { sleep 2; "$@" >>"$log" 2>&1; }; }
+# apt's own words go to the log, and are shown when something fails; each step is retried once.
+log=$debian_log
 fail() {
     say "$1"
     say "tried: $mirror $suite (armhf): $2"
-    say "apt said:"; tail -n 8 "$log" | sed 's/^/  /' >&2
+    debian_apt_said >&2
     say "give the files by hand:  make run-linux KERNEL=/path/to/zImage INITRD=/path/to/initramfs"
     exit 1
 }
 
 say "fetching the armmp-lpae kernel and busybox-static (armhf) from $mirror $suite"
-try apt-get "${aptopts[@]}" -q update || fail "apt-get update failed" "the package lists"
+debian_try apt-get "${aptopts[@]}" -q --error-on=any update || fail "apt-get update failed" "the package lists"
 kernel_pkg=$(apt-cache "${aptopts[@]}" depends linux-image-armmp-lpae 2>>"$log" |
              sed -n 's/^[[:space:]]*Depends:[[:space:]]*\(linux-image-[0-9][^[:space:]]*-armmp-lpae\)$/\1/p' |
              head -n 1)
 [ -n "$kernel_pkg" ] || fail "no kernel version behind linux-image-armmp-lpae" "apt-cache depends linux-image-armmp-lpae"
-(cd "$apt_dir" && try apt-get "${aptopts[@]}" -q download "$kernel_pkg" busybox-static) ||
+(cd "$apt_dir" && debian_try apt-get "${aptopts[@]}" -q download "$kernel_pkg" busybox-static) ||
     fail "could not download the packages" "$kernel_pkg busybox-static"
 
 rm -rf "$out"

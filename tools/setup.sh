@@ -7,7 +7,9 @@
 #
 # libfdt for ARM: Debian's mirror carries no source packages, so we take the armhf
 # build of libfdt-dev and unpack it into build/deps/ with apt's state kept in private
-# folders there: the system's apt configuration and architecture list are never touched.
+# folders there (tools/debian-fetch.sh): the system's apt configuration and architecture
+# list are never touched, and the mirror is the one the system's apt sources name.
+#   HYPMEM_APT_ETC=DIR        read apt's sources from DIR instead of /etc/apt (tests)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,35 +60,31 @@ fi
 stamp="$deps/libfdt/.done"
 [ -f "$stamp" ] && exit 0
 
-# The mirror's address comes from the system's own apt sources, never from this file.
-mirror=$(sed -n 's/^URIs:[[:space:]]*\(http[^[:space:]]*\/debian\)[[:space:]]*$/\1/p' \
-             /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
-if [ -z "$mirror" ]; then
-    mirror=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\(http[^[:space:]]*\/debian\)[[:space:]].*/\2/p' \
-                 /etc/apt/sources.list 2>/dev/null | head -n 1)
+# The mirror comes from the system's own apt sources, never from this file.
+source "$top/tools/debian-fetch.sh"
+if ! mirror=$(debian_mirror); then
+    say "the system's apt sources (${HYPMEM_APT_ETC:-/etc/apt}/sources.list, sources.list.d/) name no Debian mirror to fetch libfdt-dev for armhf from"
+    say "add one to apt's sources, or give an ARM libfdt instead:  make LIBFDT_DIR=/path/with/include-and-lib"
+    exit 1
 fi
-[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 
 apt_dir="$deps/apt"
-rm -rf "$apt_dir"
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources" "$apt_dir/etc"
-echo "deb [arch=armhf] $mirror $suite main" > "$apt_dir/sources/main.list"
-: > "$apt_dir/etc/status"
-aptopts=(-oAPT::Architecture=armhf -oAPT::Architectures=armhf
-         -oDir::State::Lists="$apt_dir/lists" -oDir::Cache="$apt_dir/cache"
-         -oDir::State::status="$apt_dir/etc/status"
-         -oDir::Etc::SourceList=/dev/null -oDir::Etc::SourceParts="$apt_dir/sources"
-         -oDebug::NoLocking=1)
-say "fetching libfdt-dev (armhf) from $mirror $suite"
-apt-get "${aptopts[@]}" -q update >/dev/null 2>&1 || true
-(cd "$apt_dir" && apt-get "${aptopts[@]}" -q download libfdt-dev:armhf libfdt1:armhf >/dev/null 2>&1) || true
-deb=$(ls "$apt_dir"/libfdt-dev_*_armhf.deb 2>/dev/null | head -n 1)
-if [ -z "$deb" ]; then
-    say "could not download libfdt-dev for armhf from $mirror"
+debian_apt_init "$apt_dir" "$mirror" "$suite" armhf
+# apt's own words go to the log and are shown when something fails; each step is retried once.
+fetch_failed() {
+    say "$1 (from $mirror $suite, armhf)"
+    debian_apt_said | sed 's/^/setup: /'
     say "give an ARM libfdt instead:  make LIBFDT_DIR=/path/with/include-and-lib"
     exit 1
-fi
+}
+say "fetching libfdt-dev (armhf) from $mirror $suite"
+debian_try apt-get "${debian_aptopts[@]}" -q --error-on=any update ||
+    fetch_failed "apt-get update failed for the armhf package lists"
+(cd "$apt_dir" && debian_try apt-get "${debian_aptopts[@]}" -q download libfdt-dev:armhf libfdt1:armhf) ||
+    fetch_failed "could not download libfdt-dev for armhf"
+deb=$(ls "$apt_dir"/libfdt-dev_*_armhf.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || fetch_failed "apt-get download left no libfdt-dev_*_armhf.deb"
 root="$deps/libfdt/root"
 rm -rf "$deps/libfdt"
 mkdir -p "$root" "$deps/libfdt/include" "$deps/libfdt/lib"
