@@ -46,8 +46,17 @@ run() {
     done
     parts=$(linux_parts "$KERNEL" "$INITRD") || return 2
     set -- $parts
+    # Through a log, so that a hang can be reported with what was seen last.
+    mkdir -p build/linux
     TIMEOUT=$TIMEOUT tests/qemu.sh run MEM="$MEM" SMP="$SMP" APPEND="$APPEND" KERNEL="$1" INITRD="$2" \
-        KERNEL_ARGS="$DOM0_ARGS" DOM0_MEM="$DOM0_MEM" DOM0_VCPUS="$DOM0_VCPUS"
+        KERNEL_ARGS="$DOM0_ARGS" DOM0_MEM="$DOM0_MEM" DOM0_VCPUS="$DOM0_VCPUS" 2>&1 |
+        tee build/linux/last-run.log
+    status=${PIPESTATUS[0]}
+    if [ "$status" -eq 124 ]; then
+        echo "linux.sh: dom0 hung: no power-off within ${TIMEOUT}s; the last lines it printed:" >&2
+        tr -d '\r' <build/linux/last-run.log | grep -v '^qemu.sh:' | tail -n 5 | sed 's/^/  | /' >&2
+    fi
+    return "$status"
 }
 
 bytes() {  # 256M -> bytes

@@ -250,6 +250,15 @@ if tests/linux.sh parts >"$LOGS/linux-fetch.log" 2>&1; then
     linux_boot linux-smp2 "256M 2" MEM=1G SMP=2 DOM0_VCPUS=2
     linux_boot linux-direct-map "256M 1" MEM=1G APPEND=dom0_direct_map
     linux_boot linux-6g "256M 1" MEM=6G
+    # A dom0 that panics (no init to run) resets (panic=-1): the run must fail with status 1.
+    tests/linux.sh run TIMEOUT=60 \
+        DOM0_ARGS="console=ttyAMA0 panic=-1 rdinit=/nonexistent init=/nonexistent" \
+        >"$LOGS/linux-panic.log" 2>&1
+    status=$?
+    [ "$status" -eq 1 ] && grep -q 'Kernel panic' "$LOGS/linux-panic.log" &&
+        grep -q '^d0: the run fails (status 1)' "$LOGS/linux-panic.log" &&
+        pass "linux-panic: a dom0 kernel panic resets it, and the run fails with status 1" ||
+        fail "linux-panic" "status $status (want 1), or no panic and reset" "$LOGS/linux-panic.log"
     low=$(tr -d '\r' <"$LOGS/linux-6g.log" |
           sed -n 's/^dom0: RAM from machine addresses 0x\([0-9a-f]*\)-.*/\1/p')
     if [ -n "$low" ] && [ $((16#$low)) -ge $((1 << 32)) ]; then
