@@ -7,15 +7,19 @@
 # so the system's apt configuration and architecture list are never touched.
 # Exits 0 with the files in place (a second run fetches nothing), or 1 saying what it tried
 # and how to give the files by hand.
+#   LINUX_MIRROR=URL   fetch from this Debian mirror instead of the system's (a local one)
+#   LINUX_DIR=DIR      put the files in DIR (apt's state in DIR.apt) instead of build/deps/linux
+#                      (make test fetches from a dead mirror this way to see the failure report)
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-out="$top/build/deps/linux"
+out=${LINUX_DIR:-$top/build/deps/linux}
 say() { printf 'fetch-linux: %s\n' "$*" >&2; }
 
 [ -f "$out/.done" ] && exit 0
 
-mirror=$(sed -n 's/^URIs:[[:space:]]*\(http[^[:space:]]*\/debian\)[[:space:]]*$/\1/p' \
+mirror=${LINUX_MIRROR:-}
+[ -n "$mirror" ] || mirror=$(sed -n 's/^URIs:[[:space:]]*\(http[^[:space:]]*\/debian\)[[:space:]]*$/\1/p' \
              /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
 if [ -z "$mirror" ]; then
     mirror=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\(http[^[:space:]]*\/debian\)[[:space:]].*/\2/p' \
@@ -29,6 +33,7 @@ fi
 suite=bookworm      # the armmp-lpae kernel the issue names is bookworm's
 
 apt_dir="$top/build/deps/apt-linux"
+[ -n "${LINUX_DIR:-}" ] && apt_dir="${LINUX_DIR%/}.apt"
 rm -rf "$apt_dir"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources" "$apt_dir/etc"
 echo "deb [arch=armhf] $mirror $suite main" > "$apt_dir/sources/main.list"
