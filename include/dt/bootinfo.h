@@ -62,6 +62,12 @@
 /* LPAE gives a 40-bit physical address space: RAM must end at or below this. */
 #define BOOTINFO_PA_LIMIT ((paddr_t)1 << 40)
 
+/*
+ * The PL011 registers the console uses, DR (0x00) to FR (0x18): a console's
+ * reg must hold them inside one page, the one page the console maps.
+ */
+#define PL011_REGS_USED 0x1c
+
 /* fdt_pa value meaning "where the blob lives is unknown: do not reserve it". */
 #define BOOTINFO_PA_UNKNOWN (~(paddr_t)0)
 
