@@ -384,6 +384,41 @@ expect_boot dtb-modules 1G "test=bootmodules" tests/dt/modules.dts "" 0 \
 expect_boot dtb-module-over-image 512M "" tests/dt/module-over-image.dts "" 1 \
     "device tree at 0x40000000: /chosen/module@40201000: module at 0x40201000-0x40211000 overlaps the hypervisor image" \
     "cannot continue"
+# Hostile trees (issue 12, docs/hardening.md): each ends with a message naming the node, or
+# boots on what is valid with a warning; never a hang. Small -m and a few tests each.
+expect_boot console-aborts 128M "test=format.integers" tests/dt/console-aborts.dts "" 2 \
+    "^console: the PL011 at 0x9100000 \(/pl011@9100000\) aborts on access; given up, back on the early UART" \
+    "unexpected exception in Hyp mode" "synchronous external abort"
+expect_boot console-flags-ones 128M "test=console" tests/dt/console-flags-ones.dts "" 0 \
+    "^warning: /pl011@fffffffffffff000: PL011 at 0xfffffffffffff000 size 0x1000 lies beyond the 40-bit physical address limit; no console" \
+    "^console: a fake PL011 whose registers read all ones does not drain: FR.TXFF stayed set for 2\^21 polls; given up" \
+    "^ok 1 console.a_uart_that_never_drains_is_given_up" "selftest: all passed"
+expect_boot console-beyond-40-bits 128M "test=vmap.ioremap_is_device_memory,traps" \
+    tests/dt/console-beyond-40-bits.dts "" 0 \
+    "^warning: /pl011@10000009000000: PL011 at 0x1000009000000 size 0x1000 lies beyond the 40-bit physical address limit; no console" \
+    "^ok 1 vmap.ioremap_is_device_memory" "^ok 2 traps.fault_status_names" "selftest: all passed"
+expect_boot console-in-ram 512M "" tests/dt/console-in-ram.dts "" 1 \
+    "device tree at 0x40000000: /pl011@50000000: reg 0x50000000-0x50001000 lies in RAM 0x40000000-0x60000000 \(/memory@40000000\): the tree names RAM where a device is" \
+    "cannot continue"
+expect_boot ram-at-0 128M "" tests/dt/ram-at-0.dts "" 1 \
+    "device tree at 0x40000000: /intc@8000000: reg 0x8000000-0x8010000 lies in RAM 0x0-0x40000000 \(/memory@0\)" \
+    "cannot continue"
+expect_boot ram-over-gic 128M "" tests/dt/ram-over-gic.dts "" 1 \
+    "device tree at 0x40000000: /intc@8000000: reg 0x8000000-0x8010000 lies in RAM 0x8000000-0x48000000 \(/memory@8000000\)" \
+    "cannot continue"
+# The boot CPU listed second: both CPUs start, by MPIDR.
+ktap_boot cpus-reversed 128M 2 "test=smp" tests/dt/cpus-reversed.dts
+grep -q "^smp: 2 of 2 CPUs online" "$LOGS/cpus-reversed.log" &&
+    pass "cpus-reversed: the boot CPU listed second, both CPUs online" ||
+    fail "cpus-reversed" "not both CPUs online" "$LOGS/cpus-reversed.log"
+# No /cpus: the boot CPU alone, with a warning; the tests that need a second CPU skip.
+ktap_boot no-cpus 128M 1 "test=smp,console" tests/dt/no-cpus.dts
+if grep -q "^warning: no /cpus node: running on the boot CPU alone" "$LOGS/no-cpus.log" &&
+   grep -q "^ok [0-9]* smp.*# SKIP" "$LOGS/no-cpus.log"; then
+    pass "no-cpus: boots on the boot CPU with a warning, SMP tests skipped"
+else
+    fail "no-cpus" "no warning, or no SMP test skipped" "$LOGS/no-cpus.log"
+fi
 # qemu-system-arm 7.2 reads a table above 4 GiB 4 GiB lower: with RAM up
 # there, the image must refuse to run and name the cause, not translate wrongly.
 QEMU=qemu-system-arm expect_boot qemu-system-arm-above-4g 6G "" "" "" 1 \
