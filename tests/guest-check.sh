@@ -11,7 +11,8 @@
 #
 # Without a hypervisor there is no stage 2: the words outside RAM still abort
 # (QEMU answers unassigned addresses with an external abort), the GIC is in
-# the tree (so it must read without a fault) and QEMU's PSCI is 1.1, so
+# the tree (so it must read without a fault; without virtualization QEMU has
+# no GIC hypervisor interface, which must abort) and QEMU's PSCI is 1.1, so
 # exactly psci_version must fail. A second run plants a word in free RAM and gives a wrong
 # initrd_cksum, which ram_zero and initrd must catch.
 # Writes LOGS/guest-*.log; exits non-zero on any failure.

@@ -232,11 +232,14 @@ fi
 # what hypmem gave: System RAM == the tree's memory == DOM0_MEM, MemTotal within its
 # allowance, the initramfs intact, the CPUs online, a /dev/mem write outside dom0 reported
 # by hypmem and turned into a bus error.
-linux_boot() {  # NAME CHECK-ARGS -- RUN-ARGS...
-    local name=$1 check_args=$2 log=$LOGS/$1.log out
-    shift 2
-    tests/linux.sh run "$@" >"$log" 2>&1
-    out=$(tests/linux.sh check "$log" $check_args)
+# Each boot takes 5-10 s of wall time on two cores. MODE is run (hypmem) or direct (QEMU alone).
+linux_boot() {  # MODE NAME CHECK-ARGS RUN-ARGS...
+    local mode=$1 name=$2 check_args=$3 log=$LOGS/$2.log out status
+    shift 3
+    tests/linux.sh "$mode" "$@" >"$log" 2>&1
+    status=$?
+    [ "$status" -eq 0 ] && pass "$name: exit status 0" || fail "$name" "exit status $status, want 0" "$log"
+    out=$(tests/linux.sh check $([ "$mode" = direct ] && echo --direct) "$log" $check_args)
     while IFS= read -r line; do
         case "$line" in
             ok*) pass "$name: ${line#ok    }" ;;
@@ -244,29 +247,88 @@ linux_boot() {  # NAME CHECK-ARGS -- RUN-ARGS...
         esac
     done <<<"$out"
 }
+# LINUX_UNDER_HYPMEM=0 leaves out the boots under hypmem (for a tree whose hypervisor
+# cannot run Linux yet), keeping the fetch, the direct boot and the checker's own tests.
+LINUX_UNDER_HYPMEM=${LINUX_UNDER_HYPMEM:-1}
 if tests/linux.sh parts >"$LOGS/linux-fetch.log" 2>&1; then
-    linux_boot linux-1g "256M 1 0x30000000" MEM=1G \
-        DOM0_ARGS="console=ttyAMA0 earlycon panic=-1 rdinit=/init hypmem.poke=0x30000000"
-    linux_boot linux-smp2 "256M 2" MEM=1G SMP=2 DOM0_VCPUS=2
-    linux_boot linux-direct-map "256M 1" MEM=1G APPEND=dom0_direct_map
-    linux_boot linux-6g "256M 1" MEM=6G
-    low=$(tr -d '\r' <"$LOGS/linux-6g.log" |
-          sed -n 's/^dom0: RAM from machine addresses 0x\([0-9a-f]*\)-.*/\1/p')
-    if [ -n "$low" ] && [ $((16#$low)) -ge $((1 << 32)) ]; then
-        pass "linux-6g: all of dom0's RAM is above 4 GiB (from 0x$low)"
+    # The kernel and initramfs without hypmem: QEMU boots them itself (256 MiB at
+    # 0x40000000, its own PSCI). If this fails, a failure below is not hypmem's.
+    linux_boot direct linux-direct "256M 1" MEM=256M
+    # The checker must be able to fail: the direct boot's report with one System RAM
+    # line cut short and the payload's sum spoiled must give exactly those two FAILs.
+    sed -e 's/^\(dom0: iomem [0-9a-f]*-\)4ffff\(fff : System RAM\)/\14fffe\2/' \
+        -e 's/^\(dom0: payload \)[0-9a-f]/\1x/' "$LOGS/linux-direct.log" >"$LOGS/linux-spoiled.log"
+    out=$(tests/linux.sh check --direct "$LOGS/linux-spoiled.log" 256M 1)
+    if [ "$(grep -c '^FAIL' <<<"$out")" -eq 2 ] &&
+       grep -q '^FAIL  System RAM in /proc/iomem (40000000-4ffff000) differs' <<<"$out" &&
+       grep -q '^FAIL  payload md5sum in the guest' <<<"$out"; then
+        pass "linux checker: a spoiled report fails exactly on its System RAM and its payload"
     else
-        fail "linux-6g" "dom0's RAM starts at 0x${low:-?}, not above 4 GiB" "$LOGS/linux-6g.log"
+        fail "linux checker" "a spoiled report gave: $(grep '^FAIL' <<<"$out" | tr '\n' '|')" \
+            "$LOGS/linux-spoiled.log"
+    fi
+fi
+if [ "$LINUX_UNDER_HYPMEM" = 1 ] && [ -s build/deps/linux/zImage ]; then
+    linux_boot run linux-1g "256M 1 0x30000000" MEM=1G \
+        DOM0_ARGS="console=ttyAMA0 earlycon panic=-1 rdinit=/init hypmem.poke=0x30000000"
+    linux_boot run linux-smp2 "256M 2" MEM=1G SMP=2 DOM0_VCPUS=2
+    linux_boot run linux-direct-map "256M 1" MEM=1G APPEND=dom0_direct_map
+    linux_boot run linux-6g "384M 1" MEM=6G DOM0_MEM=384M
+    # 384 MiB: a 256 MiB and a 128 MiB chunk from the top of RAM, one contiguous guest bank.
+    span=$(tr -d '\r' <"$LOGS/linux-6g.log" |
+           sed -n 's/^dom0: RAM from machine addresses 0x\([0-9a-f]*\)-0x[0-9a-f]*, in \([0-9]*\) piece(s)$/\1 \2/p')
+    read -r low pieces <<<"$span"
+    if [ -n "$low" ] && [ $((16#$low)) -ge $((1 << 32)) ] && [ "${pieces:-0}" -ge 2 ]; then
+        pass "linux-6g: dom0's RAM is above 4 GiB (from 0x$low), in $pieces machine pieces, one guest bank"
+    else
+        fail "linux-6g" "dom0's RAM from 0x${low:-?} in ${pieces:-?} pieces: want above 4 GiB, 2 or more" "$LOGS/linux-6g.log"
     fi
     # 1:1: the machine range hypmem reports is the System RAM Linux sees.
     pa=$(tr -d '\r' <"$LOGS/linux-direct-map.log" |
-         sed -n 's/^dom0: RAM from machine addresses 0x\([0-9a-f]*\)-0x\([0-9a-f]*\)$/\1-\2/p')
+         sed -n 's/^dom0: RAM from machine addresses 0x\([0-9a-f]*\)-0x\([0-9a-f]*\), in 1 piece(s)$/\1-\2/p')
     ipa=$(tr -d '\r' <"$LOGS/linux-direct-map.log" |
           sed -n 's/^dom0: iomem \([0-9a-f]*-[0-9a-f]*\) : System RAM$/\1/p' | paste -sd ' ')
     [ -n "$pa" ] && [ "$pa" = "$ipa" ] &&
         pass "linux-direct-map: dom0's RAM is at IPA == PA ($ipa)" ||
         fail "linux-direct-map" "machine range '$pa', Linux's System RAM '$ipa'" "$LOGS/linux-direct-map.log"
-else
+    # A panic reboots at once (panic=-1): dom0's SYSTEM_RESET makes the run fail. No
+    # /init in the initramfs at that name: Linux looks for a root device, has none, panics.
+    log=$LOGS/linux-panic.log
+    tests/linux.sh run DOM0_ARGS="console=ttyAMA0 earlycon panic=-1 rdinit=/no-such-init" >"$log" 2>&1
+    status=$?
+    if [ "$status" -eq 1 ] && grep -q 'Kernel panic' "$log" && grep -q '^d0: shut down: SYSTEM_RESET' "$log"; then
+        pass "linux-panic: Linux's panic resets dom0, and the run fails with status 1"
+    else
+        fail "linux-panic" "status $status (want 1), or no panic/SYSTEM_RESET line" "$log"
+    fi
+    # A hang: cut off by TIMEOUT well before Linux can reach /init (3 s of wall time; the
+    # boot needs 5 or more), it must end with status 124 and name the last lines seen.
+    log=$LOGS/linux-timeout.log
+    TIMEOUT=3 tests/linux.sh run >"$log" 2>&1
+    status=$?
+    if [ "$status" -eq 124 ] &&
+       grep -q '^linux.sh: no verdict within 3s (TIMEOUT=); the last lines seen were:$' "$log" &&
+       [ "$(grep -c '^linux.sh: | .' "$log")" -ge 1 ]; then
+        pass "linux-timeout: a boot with no verdict ends with status 124 and its last lines"
+    else
+        fail "linux-timeout" "status $status (want 124), or no last lines named" "$log"
+    fi
+fi
+[ -s build/deps/linux/zImage ] ||
     fail "linux" "could not fetch Debian's kernel and busybox" "$LOGS/linux-fetch.log"
+# A fetch that fails must say what it tried, apt's own words, and how to do without it. A
+# mirror nothing listens at (loopback port 9), into a folder of its own: the cache is untouched.
+log=$LOGS/linux-fetch-fails.log
+dead=$(mktemp -d)
+LINUX_MIRROR=http://127.0.0.1:9/debian LINUX_DIR="$dead/linux" tools/fetch-linux.sh >"$log" 2>&1
+status=$?
+rm -rf "$dead"
+if [ "$status" -eq 1 ] && grep -q 'tried: http://127.0.0.1:9/debian bookworm (armhf)' "$log" &&
+   grep -q 'Could not connect to 127.0.0.1:9' "$log" &&
+   grep -q 'make run-linux KERNEL=/path/to/zImage INITRD=/path/to/initramfs' "$log"; then
+    pass "fetch-linux from a dead mirror: status 1, names the mirror, quotes apt, says KERNEL=/INITRD="
+else
+    fail "fetch-linux failing" "status $status (want 1), or the report lacks what it tried" "$log"
 fi
 
 # Selecting tests on the command line: the image must run exactly the tests
@@ -350,6 +412,41 @@ expect_boot dtb-modules 1G "test=bootmodules" tests/dt/modules.dts "" 0 \
 expect_boot dtb-module-over-image 512M "" tests/dt/module-over-image.dts "" 1 \
     "device tree at 0x40000000: /chosen/module@40201000: module at 0x40201000-0x40211000 overlaps the hypervisor image" \
     "cannot continue"
+# Hostile trees (issue 12, docs/hardening.md): each ends with a message naming the node, or
+# boots on what is valid with a warning; never a hang. Small -m and a few tests each.
+expect_boot console-aborts 128M "test=format.integers" tests/dt/console-aborts.dts "" 2 \
+    "^console: the PL011 at 0x9100000 \(/pl011@9100000\) aborts on access; given up, back on the early UART" \
+    "unexpected exception in Hyp mode" "synchronous external abort"
+expect_boot console-flags-ones 128M "test=console" tests/dt/console-flags-ones.dts "" 0 \
+    "^warning: /pl011@fffffffffffff000: PL011 at 0xfffffffffffff000 size 0x1000 lies beyond the 40-bit physical address limit; no console" \
+    "^console: a fake PL011 whose registers read all ones does not drain: FR.TXFF stayed set for 2\^21 polls; given up" \
+    "^ok 1 console.a_uart_that_never_drains_is_given_up" "selftest: all passed"
+expect_boot console-beyond-40-bits 128M "test=vmap.ioremap_is_device_memory,traps" \
+    tests/dt/console-beyond-40-bits.dts "" 0 \
+    "^warning: /pl011@10000009000000: PL011 at 0x1000009000000 size 0x1000 lies beyond the 40-bit physical address limit; no console" \
+    "^ok 1 vmap.ioremap_is_device_memory" "^ok 2 traps.fault_status_names" "selftest: all passed"
+expect_boot console-in-ram 512M "" tests/dt/console-in-ram.dts "" 1 \
+    "device tree at 0x40000000: /pl011@50000000: reg 0x50000000-0x50001000 lies in RAM 0x40000000-0x60000000 \(/memory@40000000\): the tree names RAM where a device is" \
+    "cannot continue"
+expect_boot ram-at-0 128M "" tests/dt/ram-at-0.dts "" 1 \
+    "device tree at 0x40000000: /intc@8000000: reg 0x8000000-0x8010000 lies in RAM 0x0-0x40000000 \(/memory@0\)" \
+    "cannot continue"
+expect_boot ram-over-gic 128M "" tests/dt/ram-over-gic.dts "" 1 \
+    "device tree at 0x40000000: /intc@8000000: reg 0x8000000-0x8010000 lies in RAM 0x8000000-0x48000000 \(/memory@8000000\)" \
+    "cannot continue"
+# The boot CPU listed second: both CPUs start, by MPIDR.
+ktap_boot cpus-reversed 128M 2 "test=smp" tests/dt/cpus-reversed.dts
+grep -q "^smp: 2 of 2 CPUs online" "$LOGS/cpus-reversed.log" &&
+    pass "cpus-reversed: the boot CPU listed second, both CPUs online" ||
+    fail "cpus-reversed" "not both CPUs online" "$LOGS/cpus-reversed.log"
+# No /cpus: the boot CPU alone, with a warning; the tests that need a second CPU skip.
+ktap_boot no-cpus 128M 1 "test=smp,console" tests/dt/no-cpus.dts
+if grep -q "^warning: no /cpus node: running on the boot CPU alone" "$LOGS/no-cpus.log" &&
+   grep -q "^ok [0-9]* smp.*# SKIP" "$LOGS/no-cpus.log"; then
+    pass "no-cpus: boots on the boot CPU with a warning, SMP tests skipped"
+else
+    fail "no-cpus" "no warning, or no SMP test skipped" "$LOGS/no-cpus.log"
+fi
 # qemu-system-arm 7.2 reads a table above 4 GiB 4 GiB lower: with RAM up
 # there, the image must refuse to run and name the cause, not translate wrongly.
 QEMU=qemu-system-arm expect_boot qemu-system-arm-above-4g 6G "" "" "" 1 \

@@ -523,6 +523,15 @@ SELFTEST(vmap, ioremap_is_device_memory)
         iounmap(io);
     }
     EXPECT(ioremap(0x09000000, 0) == NULL);
+    /* nothing at or beyond 2^40 (the image's 32-bit frame numbers would cut it), no wrap */
+    EXPECT(ioremap(0x1000009000000ULL, PAGE_SIZE) == NULL);
+    EXPECT(ioremap(0xfffffff000ULL, 2 * PAGE_SIZE) == NULL);
+    EXPECT(ioremap(~(paddr_t)0 - 0xfff, PAGE_SIZE) == NULL);
+    io = ioremap(0xfffffff000ULL, PAGE_SIZE);       /* the last page is fine */
+    if (EXPECT(io)) {
+        EXPECT_EQ(pt_translate((vaddr_t)io), 0xfffffff000ULL);
+        iounmap(io);
+    }
     vmap_test_end(&fx);
 }
 

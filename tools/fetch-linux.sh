@@ -8,16 +8,20 @@
 # so the system's apt configuration and architecture list are never touched.
 # Exits 0 with the files in place (a second run fetches nothing), or 1 saying what it tried
 # and how to give the files by hand.
+#   LINUX_MIRROR=URL   fetch from this Debian mirror instead of the system's (a local one)
+#   LINUX_DIR=DIR      put the files in DIR (apt's state in DIR.apt) instead of build/deps/linux
+#                      (make test fetches from a dead mirror this way to see the failure report)
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-out="$top/build/deps/linux"
+out=${LINUX_DIR:-$top/build/deps/linux}
 say() { printf 'fetch-linux: %s\n' "$*" >&2; }
 
 [ -f "$out/.done" ] && exit 0
 
 source "$top/tools/debian-fetch.sh"
-if ! mirror=$(debian_mirror); then
+mirror=${LINUX_MIRROR:-}
+if [ -z "$mirror" ] && ! mirror=$(debian_mirror); then
     say "the system's apt sources (${HYPMEM_APT_ETC:-/etc/apt}/sources.list, sources.list.d/) name no Debian mirror to fetch from"
     say "give the files by hand:  make run-linux KERNEL=/path/to/zImage INITRD=/path/to/initramfs"
     exit 1
@@ -25,6 +29,7 @@ fi
 suite=bookworm      # the armmp-lpae kernel the issue names is bookworm's
 
 apt_dir="$top/build/deps/apt-linux"
+[ -n "${LINUX_DIR:-}" ] && apt_dir="${LINUX_DIR%/}.apt"
 debian_apt_init "$apt_dir" "$mirror" "$suite" armhf
 aptopts=("${debian_aptopts[@]}")
 

@@ -12,6 +12,7 @@
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <lib/lib.h>
+#include <mm/pdx.h>
 
 void set_fixmap(unsigned int slot, paddr_t pa, bool device)
 {
@@ -20,6 +21,8 @@ void set_fixmap(unsigned int slot, paddr_t pa, bool device)
                ((lpae_t)LPAE_HI_XN << 32);
 
     BUG_ON(slot >= LPAE_ENTRIES);
+    /* Bits above 39 are not address bits in a descriptor: callers range-check first. */
+    BUG_ON(pa >= ((paddr_t)1 << PADDR_BITS));
     if (pte_valid(read_pte(pte)))
         clear_fixmap(slot);
     write_pte(pte, v);

@@ -124,15 +124,20 @@ static void check_cpu(void)
                   "(ID_MMFR3.CohWalk = 0); page-table updates would need cache cleaning");
 }
 
+/* The console's name in console messages (kept by the console). */
+static char console_name[BOOTINFO_PATH_LEN + 40];
+
 static void use_device_tree_console(const struct bootinfo *bi)
 {
     if (!bi->has_console) {
-        printk("console: the device tree names no PL011; staying on the early UART\n");
+        printk("console: the device tree names no usable PL011; staying on the early UART\n");
         return;
     }
+    fmt_snprintf(console_name, sizeof(console_name), "the PL011 at 0x%llx (%s)",
+                 (unsigned long long)bi->console_base, bi->console_path);
     set_fixmap(FIXMAP_CONSOLE, bi->console_base, true);
     console_switch((volatile void *)(FIXMAP_ADDR(FIXMAP_CONSOLE) +
-                                      (uintptr_t)(bi->console_base & 0xfff)));
+                                      (uintptr_t)(bi->console_base & 0xfff)), console_name);
 }
 
 /*
@@ -163,9 +168,11 @@ static void measure_setup_mm(const struct bootinfo *bi)
  */
 static void console_to_ioremap(const struct bootinfo *bi)
 {
+    const char *now;
     char *base;
 
-    if (!bi->has_console)
+    /* Not if the tree names none, nor if it has been given up meanwhile. */
+    if (!bi->has_console || !console_uart(&now) || now != console_name)
         return;
     base = ioremap(bi->console_base & ~(paddr_t)0xfff, PAGE_SIZE);
     if (!base) {
@@ -173,7 +180,7 @@ static void console_to_ioremap(const struct bootinfo *bi)
                (unsigned long long)bi->console_base);
         return;
     }
-    console_switch(base + (bi->console_base & 0xfff));
+    console_switch(base + (bi->console_base & 0xfff), console_name);
     clear_fixmap(FIXMAP_CONSOLE);
     printk("console: PL011 now reached through ioremap at %p\n", (void *)base);
 }

@@ -114,7 +114,7 @@ static void arm_trampoline(paddr_t load)
 void smp_init_boot_cpu(void)
 {
     pcpu[0].id = 0;
-    pcpu[0].mpidr = READ_CP32(MPIDR) & 0xffffff;
+    pcpu[0].mpidr = READ_CP32(MPIDR) & MPIDR_AFFINITY_MASK;
     pcpu[0].online = true;
     pcpu[0].root = boot_root;
     WRITE_CP32((uintptr_t)&pcpu[0], HTPIDR);
@@ -134,9 +134,64 @@ static uint64_t now(void)
     return READ_CP64(CNTPCT);
 }
 
+/* Starts the tree's CPU mpidr as CPU i and waits (a second at most) until it is online. */
+static void start_cpu(unsigned int i, uint32_t mpidr, paddr_t load, uint32_t freq)
+{
+    struct pcpu *c = &pcpu[i];
+    int32_t rc;
+    uint64_t deadline;
+
+    c->id = i;
+    c->mpidr = mpidr;
+    c->root = cpu_root[i];
+    cpu_root[i][0] = boot_root[0];
+    cpu_root[i][1] = boot_root[1];
+    init_idle_vcpu(i);
+    smp_root_pa[i] = (uint32_t)image_virt_to_phys(cpu_root[i]);
+    smp_stack_top[i] = (uint32_t)(uintptr_t)&cpu_stack[i][CPU_STACK_SIZE];
+    clean_dcache_to_poc(cpu_root[i], sizeof(cpu_root[i]));
+    clean_dcache_to_poc(c, sizeof(*c));
+    arm_trampoline(load);
+
+    rc = (int32_t)arch_smc(PSCI_CPU_ON, c->mpidr,
+                           (uint32_t)image_virt_to_phys(secondary_entry), i);
+    if (rc != 0) {
+        printk("smp: PSCI CPU_ON for cpu %u (MPIDR 0x%" PRIx32 ") failed: %" PRId32 " %s\n",
+               i, c->mpidr, rc, psci_error_name(rc));
+        return;
+    }
+    deadline = now() + freq;                      /* one second */
+    while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && now() < deadline)
+        ;
+    if (!c->online)
+        printk("smp: cpu %u (MPIDR 0x%" PRIx32 ") did not come online within a second\n",
+               i, c->mpidr);
+}
+
+unsigned int smp_cpus_to_start(const struct bootinfo *bi, bool *boot_cpu_listed)
+{
+    unsigned int n = 1;             /* the boot CPU, listed or not */
+
+    *boot_cpu_listed = false;
+    for (unsigned int t = 0; t < bi->nr_cpus; t++) {
+        if ((bi->cpu_mpidr[t] & MPIDR_AFFINITY_MASK) == pcpu[0].mpidr)
+            *boot_cpu_listed = true;
+        else
+            n++;
+    }
+    return min(n, (unsigned int)NR_CPUS);
+}
+
+/*
+ * The boot CPU may be any node of /cpus, not only the first: every CPU
+ * whose MPIDR affinity is not the boot CPU's is started, in tree order, as
+ * CPU 1, 2, ... A tree that does not list the boot CPU at all is warned of,
+ * and its CPUs started all the same.
+ */
 void smp_boot_cpus(const struct bootinfo *bi)
 {
-    unsigned int n = min(bi->nr_cpus, (unsigned int)NR_CPUS);
+    bool listed;
+    unsigned int n = smp_cpus_to_start(bi, &listed), next = 1;
     uint32_t freq = READ_CP32(CNTFRQ);
     paddr_t load = image_phys_start();
 
@@ -147,37 +202,12 @@ void smp_boot_cpus(const struct bootinfo *bi)
     init_idle_vcpu(0);
     vcpu_switch_to(pcpu[0].idle);
 
-    for (unsigned int i = 1; i < n; i++) {
-        struct pcpu *c = &pcpu[i];
-        int32_t rc;
-        uint64_t deadline;
-
-        c->id = i;
-        c->mpidr = bi->cpu_mpidr[i];
-        c->root = cpu_root[i];
-        cpu_root[i][0] = boot_root[0];
-        cpu_root[i][1] = boot_root[1];
-        init_idle_vcpu(i);
-        smp_root_pa[i] = (uint32_t)image_virt_to_phys(cpu_root[i]);
-        smp_stack_top[i] = (uint32_t)(uintptr_t)&cpu_stack[i][CPU_STACK_SIZE];
-        clean_dcache_to_poc(cpu_root[i], sizeof(cpu_root[i]));
-        clean_dcache_to_poc(c, sizeof(*c));
-        arm_trampoline(load);
-
-        rc = (int32_t)arch_smc(PSCI_CPU_ON, c->mpidr,
-                               (uint32_t)image_virt_to_phys(secondary_entry), i);
-        if (rc != 0) {
-            printk("smp: PSCI CPU_ON for cpu %u (MPIDR 0x%" PRIx32 ") failed: %" PRId32 " %s\n",
-                   i, c->mpidr, rc, psci_error_name(rc));
-            continue;
-        }
-        deadline = now() + freq;                      /* one second */
-        while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && now() < deadline)
-            ;
-        if (!c->online)
-            printk("smp: cpu %u (MPIDR 0x%" PRIx32 ") did not come online within a second\n",
-                   i, c->mpidr);
-    }
+    if (bi->nr_cpus && !listed)
+        printk("smp: warning: the boot CPU (MPIDR affinity 0x%" PRIx32 ") is not in /cpus\n",
+               pcpu[0].mpidr);
+    for (unsigned int t = 0; t < bi->nr_cpus && next < n; t++)
+        if ((bi->cpu_mpidr[t] & MPIDR_AFFINITY_MASK) != pcpu[0].mpidr)
+            start_cpu(next++, bi->cpu_mpidr[t], load, freq);
     printk("smp: %u of %u CPUs online\n", nr_online_cpus, n);
 }
 

@@ -9,6 +9,7 @@
  */
 #include <arch/guest.h>
 #include <arch/machine.h>
+#include <asm/console.h>
 #include <asm/sysregs.h>
 #include <asm/traps.h>
 #include <inttypes.h>
@@ -143,6 +144,8 @@ void hyp_trap(struct cpu_regs *regs)
         return;
     }
 
+    /* A console that aborts is given up first, so that the report does not fault again. */
+    console_fault(hsr, READ_CP32(HDFAR));
     printk("\n*** unexpected exception in Hyp mode ***\n");
     describe(regs, hsr, "");
     if (ec == HSR_EC_DABT_HYP) {

@@ -64,11 +64,17 @@ int dom0_options_parse(const char *bootargs, struct dom0_options *o)
     return 0;
 }
 
-/* The lowest and highest machine addresses of d's RAM (every mapping of its banks). */
-static void machine_span(struct domain *d, paddr_t *low, paddr_t *high)
+/*
+ * The lowest and highest machine addresses of d's RAM (every mapping of its banks), and in
+ * how many machine-contiguous pieces it lies.
+ */
+static void machine_span(struct domain *d, paddr_t *low, paddr_t *high, unsigned int *pieces)
 {
+    paddr_t next = ~(paddr_t)0;
+
     *low = ~(paddr_t)0;
     *high = 0;
+    *pieces = 0;
     for (unsigned int b = 0; b < d->mem.nr_banks; b++) {
         paddr_t ipa = d->mem.bank[b].start, end = ipa + d->mem.bank[b].size;
 
@@ -82,6 +88,9 @@ static void machine_span(struct domain *d, paddr_t *low, paddr_t *high)
                 return;
             *low = min(*low, pa);
             *high = max(*high, pa + size - 1);
+            if (pa != next)
+                (*pieces)++;
+            next = pa + size;
             ipa = (ipa & ~(size - 1)) + size;
         }
     }
@@ -119,10 +128,11 @@ int construct_dom0(struct domain *d, const struct bootinfo *bi, const void *host
                        (uint32_t)kinfo.dtb_ipa);
     {
         paddr_t low, high;
+        unsigned int pieces;
 
-        machine_span(d, &low, &high);
-        printk("dom0: RAM from machine addresses 0x%llx-0x%llx\n", (unsigned long long)low,
-               (unsigned long long)high);
+        machine_span(d, &low, &high, &pieces);
+        printk("dom0: RAM from machine addresses 0x%llx-0x%llx, in %u piece(s)\n",
+               (unsigned long long)low, (unsigned long long)high, pieces);
     }
     printk("dom0: %llu MiB in %u bank(s)%s, %u VCPU(s); kernel at IPA 0x%llx (%llu bytes), "
            "DT at 0x%llx, initrd %s at 0x%llx (%llu bytes)\n",

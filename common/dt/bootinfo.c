@@ -103,6 +103,22 @@ static uint64_t read_number(const uint8_t *b, unsigned int n)
 }
 
 /*
+ * Whether [base, base + size) lies in the 40-bit LPAE physical address
+ * space without wrapping: what must hold before any address from the tree
+ * becomes a frame number (mfn_t is 32 bits in the image, so a larger one
+ * would be silently cut to another, real, frame).
+ */
+static bool pa_range_ok(uint64_t base, uint64_t size)
+{
+    return base < BOOTINFO_PA_LIMIT && size <= BOOTINFO_PA_LIMIT - base;
+}
+
+static bool overlaps(paddr_t s1, paddr_t e1, paddr_t s2, paddr_t e2)
+{
+    return s1 < e2 && s2 < e1;
+}
+
+/*
  * The node's full path for a message. A path too long for the buffer (or a
  * node libfdt cannot place) still gets a recognisable name.
  */
@@ -326,7 +342,7 @@ static int add_ram(struct parser *p, int node, uint64_t base, uint64_t size)
 
     if (size == 0)
         return 0;
-    if (base >= BOOTINFO_PA_LIMIT || size > BOOTINFO_PA_LIMIT - base)
+    if (!pa_range_ok(base, size))
         return fail(p, "%s: RAM at 0x%llx size 0x%llx goes beyond the 40-bit "
                     "physical address limit",
                     node_path(p->fdt, node, path, sizeof(path)),
@@ -387,6 +403,90 @@ static int parse_memory(struct parser *p)
     return 0;
 }
 
+/*
+ * Device nodes must not lie in RAM. A tree that names RAM where a device is
+ * (RAM at 0 or at 0x08000000 over QEMU's GIC and UART) or a device inside
+ * RAM contradicts itself, and the parser cannot tell which node is wrong:
+ * trusting the RAM hands device registers to the heap (an external abort
+ * much later, in whatever touches them first), trusting the device writes
+ * into heap pages. So it is refused, naming both nodes.
+ *
+ * Checked: every enabled node with a compatible and a reg that is not
+ * memory, whose reg is in the root's address space: a child of the root, or
+ * of nodes whose "ranges" is empty (identity, as QEMU's GIC gives its v2m
+ * frame). Behind a bus that translates, an address would need the bus's
+ * ranges applied; those nodes are not checked. /chosen (boot modules) and
+ * /reserved-memory describe what lies in RAM and are left out, as are
+ * nodes deeper than DEVICE_DEPTH_MAX and nodes whose reg cannot be read
+ * (the hypervisor does not use them).
+ */
+#define DEVICE_DEPTH_MAX 16
+
+static int check_device_reg(struct parser *p, int node, int bus)
+{
+    const struct bootinfo *bi = p->bi;
+    char path[BOOTINFO_PATH_LEN], ram_path[BOOTINFO_PATH_LEN];
+    struct reg_iter it;
+    uint64_t base, size;
+    bool present;
+
+    if (reg_begin(p, node, bus, &it, &present)) {
+        p->err[0] = '\0';
+        return 0;
+    }
+    while (present && reg_next(&it, &base, &size)) {
+        /* a reg that wraps reaches the top of the address space */
+        uint64_t end = size > ~base ? ~(uint64_t)0 : base + size;
+
+        for (unsigned int i = 0; i < bi->nr_ram; i++)
+            if (overlaps(base, end, bi->ram[i].start, bi->ram[i].end))
+                return fail(p, "%s: reg 0x%llx-0x%llx lies in RAM 0x%llx-0x%llx (%s): "
+                            "the tree names RAM where a device is",
+                            node_path(p->fdt, node, path, sizeof(path)),
+                            (unsigned long long)base, (unsigned long long)end,
+                            (unsigned long long)bi->ram[i].start,
+                            (unsigned long long)bi->ram[i].end,
+                            node_path(p->fdt, p->ram_node[i], ram_path, sizeof(ram_path)));
+    }
+    return 0;
+}
+
+static int check_devices_outside_ram(struct parser *p)
+{
+    const void *fdt = p->fdt;
+    /* at[d]: the node last seen at depth d; plain[d]: its children's reg are root addresses */
+    int at[DEVICE_DEPTH_MAX + 1];
+    bool plain[DEVICE_DEPTH_MAX + 1];
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    int reserved = fdt_path_offset(fdt, "/reserved-memory");
+    int depth = 0, node;
+    int len;
+
+    at[0] = 0;
+    plain[0] = true;
+    for (node = fdt_next_node(fdt, 0, &depth); node >= 0 && depth > 0;
+         node = fdt_next_node(fdt, node, &depth)) {
+        bool in_root_space, enabled;
+
+        if (depth > DEVICE_DEPTH_MAX)
+            continue;
+        in_root_space = plain[depth - 1];
+        enabled = node_enabled(fdt, node);
+        at[depth] = node;
+        plain[depth] = in_root_space && enabled && node != chosen && node != reserved &&
+                       fdt_getprop(fdt, node, "ranges", &len) && len == 0;
+        if (!in_root_space || !enabled || node == chosen || node == reserved ||
+            prop_is(fdt, node, "device_type", "memory") ||
+            !fdt_getprop(fdt, node, "compatible", &len))
+            continue;
+        if (check_device_reg(p, node, at[depth - 1]))
+            return -1;
+    }
+    if (node < 0 && node != -FDT_ERR_NOTFOUND)
+        return fail(p, "cannot walk the tree's nodes: %s", fdt_strerror(node));
+    return 0;
+}
+
 /* -------------------------------------------------------------- reserved */
 
 static int add_reserved(struct parser *p, uint64_t start, uint64_t size,
@@ -400,6 +500,15 @@ static int add_reserved(struct parser *p, uint64_t start, uint64_t size,
     if (size > ~start)
         return fail(p, "%s: reserved range at 0x%llx size 0x%llx wraps around",
                     where, (unsigned long long)start, (unsigned long long)size);
+    /*
+     * Nothing the machine can address lies there: the tree is wrong, as it
+     * would be for RAM, and is refused the same way rather than trusted
+     * about the rest.
+     */
+    if (!pa_range_ok(start, size))
+        return fail(p, "%s: reserved range at 0x%llx size 0x%llx goes beyond the 40-bit "
+                    "physical address limit", where, (unsigned long long)start,
+                    (unsigned long long)size);
     if (bi->nr_reserved == BOOTINFO_MAX_RESERVED)
         return fail(p, "%s: too many reserved ranges (at most %d)",
                     where, BOOTINFO_MAX_RESERVED);
@@ -491,8 +600,14 @@ static int parse_cpus(struct parser *p)
     unsigned int addr_cells = 0;
     int node;
 
-    if (cpus == -FDT_ERR_NOTFOUND)
-        return fail(p, "no /cpus node");
+    /*
+     * As Xen does: a tree that names no CPU (11 of Debian's 898 ARM32 trees
+     * have no /cpus) still has the CPU that is running this code.
+     */
+    if (cpus == -FDT_ERR_NOTFOUND) {
+        warn(p, "no /cpus node: running on the boot CPU alone");
+        return 0;
+    }
     if (cpus < 0)
         return fail(p, "/cpus: %s", fdt_strerror(cpus));
 
@@ -532,7 +647,7 @@ static int parse_cpus(struct parser *p)
     if (node != -FDT_ERR_NOTFOUND)
         return fail(p, "/cpus: cannot walk its children: %s", fdt_strerror(node));
     if (bi->nr_cpus_in_tree == 0)
-        return fail(p, "/cpus: no node with device_type \"cpu\"");
+        warn(p, "/cpus: no node with device_type \"cpu\": running on the boot CPU alone");
     if (bi->nr_cpus_in_tree > BOOTINFO_MAX_CPUS)
         warn(p, "/cpus: %u CPUs, only the first %d are used",
              bi->nr_cpus_in_tree, BOOTINFO_MAX_CPUS);
@@ -691,10 +806,10 @@ int bootinfo_console_node(const void *fdt)
  * translate would be misplaced; no board we boot has one. Problems here are
  * warnings: the hypervisor can run without a console from the tree.
  */
-static void parse_console(struct parser *p, int chosen)
+static int parse_console(struct parser *p, int chosen)
 {
     struct bootinfo *bi = p->bi;
-    char path[BOOTINFO_PATH_LEN];
+    char path[BOOTINFO_PATH_LEN], ram_path[BOOTINFO_PATH_LEN];
     struct reg_iter it;
     uint64_t base, size;
     bool present;
@@ -703,28 +818,53 @@ static void parse_console(struct parser *p, int chosen)
 
     node = console_node(p, chosen, &from_stdout_path);
     if (node < 0)
-        return;
+        return 0;
 
     node_path(p->fdt, node, path, sizeof(path));
     parent = fdt_parent_offset(p->fdt, node);
     if (parent < 0) {
         warn(p, "%s: cannot find its parent (%s); no console", path, fdt_strerror(parent));
-        return;
+        return 0;
     }
     if (reg_begin(p, node, parent, &it, &present)) {
         warn(p, "%s; no console", p->err);
         p->err[0] = '\0';
-        return;
+        return 0;
     }
     if (!present || !reg_next(&it, &base, &size)) {
         warn(p, "%s: PL011 without a reg entry; no console", path);
-        return;
+        return 0;
     }
+    if (!pa_range_ok(base, size)) {
+        warn(p, "%s: PL011 at 0x%llx size 0x%llx lies beyond the 40-bit physical address "
+             "limit; no console", path, (unsigned long long)base, (unsigned long long)size);
+        return 0;
+    }
+    /*
+     * The console is reached through one mapped page and its registers up
+     * to FR: a reg that does not hold them there would make the first
+     * write fault.
+     */
+    if ((base & 3) || size < PL011_REGS_USED || (base & 0xfff) + PL011_REGS_USED > 0x1000) {
+        warn(p, "%s: PL011 at 0x%llx size 0x%llx: its registers (0x%x bytes) are not "
+             "word-aligned inside one 4 KiB page; no console", path,
+             (unsigned long long)base, (unsigned long long)size, PL011_REGS_USED);
+        return 0;
+    }
+    /* A UART inside RAM is a tree that contradicts itself: see check_devices_outside_ram. */
+    for (unsigned int i = 0; i < bi->nr_ram; i++)
+        if (overlaps(base, base + size, bi->ram[i].start, bi->ram[i].end))
+            return fail(p, "%s: PL011 at 0x%llx-0x%llx lies in RAM 0x%llx-0x%llx (%s)", path,
+                        (unsigned long long)base, (unsigned long long)(base + size),
+                        (unsigned long long)bi->ram[i].start,
+                        (unsigned long long)bi->ram[i].end,
+                        node_path(p->fdt, p->ram_node[i], ram_path, sizeof(ram_path)));
     bi->has_console = true;
     bi->console_from_stdout_path = from_stdout_path;
     bi->console_base = base;
     bi->console_size = size;
     node_path(p->fdt, node, bi->console_path, sizeof(bi->console_path));
+    return 0;
 }
 
 static void parse_psci(struct parser *p)
@@ -778,11 +918,6 @@ static int module_bootargs(struct parser *p, int node, struct bootmodule *m)
     memcpy(m->cmdline, v, n);
     m->cmdline[n] = '\0';
     return 0;
-}
-
-static bool overlaps(paddr_t s1, paddr_t e1, paddr_t s2, paddr_t e2)
-{
-    return s1 < e2 && s2 < e1;
 }
 
 /*
@@ -844,7 +979,7 @@ static int parse_module(struct parser *p, int chosen, int node, enum bootmodule_
         return fail(p, "%s: boot module with more than one reg entry", path);
     if (size == 0)
         return fail(p, "%s: boot module at 0x%llx has size 0", path, (unsigned long long)base);
-    if (base >= BOOTINFO_PA_LIMIT || size > BOOTINFO_PA_LIMIT - base)
+    if (!pa_range_ok(base, size))
         return fail(p, "%s: module at 0x%llx size 0x%llx goes beyond the 40-bit "
                     "physical address limit", path, (unsigned long long)base,
                     (unsigned long long)size);
@@ -956,8 +1091,8 @@ int bootinfo_parse(const void *fdt, size_t avail, paddr_t fdt_pa,
 
     if (!fdt)
         return fail(&p, "no device tree (NULL pointer)");
-    if (check_blob(&p, avail) || parse_memory(&p) || parse_memreserve(&p) ||
-        parse_reserved_memory(&p))
+    if (check_blob(&p, avail) || parse_memory(&p) || check_devices_outside_ram(&p) ||
+        parse_memreserve(&p) || parse_reserved_memory(&p))
         return -1;
 
     if (fdt_pa != BOOTINFO_PA_UNKNOWN) {
@@ -983,7 +1118,8 @@ int bootinfo_parse(const void *fdt, size_t avail, paddr_t fdt_pa,
         return -1;
     if (parse_bootargs(&p, chosen))
         return -1;
-    parse_console(&p, chosen);
+    if (parse_console(&p, chosen))
+        return -1;
     parse_psci(&p);
     return carve_usable(&p);
 }

@@ -45,6 +45,7 @@
 #include <lib/spinlock.h>
 #include <mm/mm.h>
 #include <mm/page_alloc.h>
+#include <mm/pdx.h>
 #include <mm/pt.h>
 #include <mm/vmap.h>
 #include <string.h>
@@ -730,11 +731,20 @@ void *ioremap_attr(paddr_t pa, size_t len, unsigned int flags)
 {
     size_t offset = (size_t)(pa & ~(paddr_t)PAGE_MASK);
     uint64_t nr = (offset + (uint64_t)len + PAGE_SIZE - 1) >> PAGE_SHIFT;
-    mfn_t mfn = paddr_to_mfn(pa);
+    mfn_t mfn;
     uint8_t *va;
+    const paddr_t limit = (paddr_t)1 << PADDR_BITS;
 
-    if (len == 0 || nr > UINT32_MAX || tag_refused("ioremap_attr", flags))
+    /*
+     * Beyond the 40-bit physical address space there is nothing to map, and
+     * the image's 32-bit mfn_t would cut such an address to another, real,
+     * frame (issue 12: a UART at 0x10000_0900_0000 mapped 0x0900_0000).
+     */
+    if (len == 0 || pa >= limit || len > limit - pa)
         return NULL;
+    if (nr > UINT32_MAX || tag_refused("ioremap_attr", flags))
+        return NULL;
+    mfn = paddr_to_mfn(pa);
     va = vmap_kind(&mfn, (unsigned int)nr, 1, 1, flags, VM_IOREMAP);
     return va ? va + offset : NULL;
 }

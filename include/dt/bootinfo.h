@@ -30,20 +30,34 @@
  * blocks aligned as the format requires; anything else is refused before
  * libfdt walks it (see check_blob() in common/dt/bootinfo.c for why).
  *
+ * Every physical address taken from the tree is checked to lie below 2^40
+ * (BOOTINFO_PA_LIMIT) without wrapping before anything uses it: RAM,
+ * /memreserve/ and /reserved-memory ranges, boot modules, the console.
+ *
+ * Device nodes must not lie in RAM: an enabled node with a compatible and a
+ * reg in the root's address space (a child of the root, or below nodes with
+ * an empty "ranges"), other than memory and outside /chosen and
+ * /reserved-memory, whose reg overlaps a RAM bank makes the tree
+ * contradict itself, and it is refused naming both nodes; so is a console
+ * inside RAM wherever it sits.
+ *
  * What is an error and what is only a warning:
  *  - errors (parse fails): a bad header or structure block, malformed or
- *    unsupported memory/reserved-memory/cpu properties, RAM beyond the
- *    40-bit LPAE limit, overlapping RAM banks, no RAM, no CPU, an
+ *    unsupported memory/reserved-memory/cpu properties, RAM or a reserved
+ *    range beyond the 40-bit LPAE limit, overlapping RAM banks, no RAM, a
+ *    device node or the console inside RAM, an
  *    unterminated bootargs, more ranges than the fixed arrays hold; a boot
  *    module whose reg is missing, malformed or of size 0, that goes beyond
  *    the 40-bit limit, lies outside every RAM bank or overlaps another
  *    module, the image or the DTB; more than BOOTINFO_MAX_MODULES modules;
  *  - warnings (parse succeeds, the message is kept in bi->warning[] and
- *    printed by bootinfo_print): more CPUs than BOOTINFO_MAX_CPUS (the first
- *    ones are kept), bootargs (of /chosen or of a module) longer than the
- *    buffer (cut), and anything
- *    wrong with the console description, because the hypervisor can boot
- *    without a console it found in the tree.
+ *    printed by bootinfo_print): no /cpus or no cpu node in it (nr_cpus is
+ *    0: the boot CPU runs alone, as in Xen), more CPUs than
+ *    BOOTINFO_MAX_CPUS (the first ones are kept), bootargs (of /chosen or
+ *    of a module) longer than the buffer (cut), and anything else wrong with
+ *    the console description (a reg beyond 2^40, registers that do not fit
+ *    word-aligned in its page), because the hypervisor can boot without a
+ *    console it found in the tree.
  */
 #ifndef BOOTINFO_H
 #define BOOTINFO_H
@@ -61,6 +75,12 @@
 
 /* LPAE gives a 40-bit physical address space: RAM must end at or below this. */
 #define BOOTINFO_PA_LIMIT ((paddr_t)1 << 40)
+
+/*
+ * The PL011 registers the console uses, DR (0x00) to FR (0x18): a console's
+ * reg must hold them inside one page, the one page the console maps.
+ */
+#define PL011_REGS_USED 0x1c
 
 /* fdt_pa value meaning "where the blob lives is unknown: do not reserve it". */
 #define BOOTINFO_PA_UNKNOWN (~(paddr_t)0)
@@ -110,9 +130,9 @@ struct bootinfo {
     struct reserved_range reserved[BOOTINFO_MAX_RESERVED];
     unsigned int nr_reserved;
 
-    unsigned int nr_cpus;                   /* cpus recorded in cpu_mpidr[] (<= MAX) */
+    unsigned int nr_cpus;                   /* cpus recorded in cpu_mpidr[] (<= MAX; 0: none named) */
     unsigned int nr_cpus_in_tree;           /* cpu nodes under /cpus, all of them */
-    uint32_t cpu_mpidr[BOOTINFO_MAX_CPUS];  /* their reg values, in tree order */
+    uint32_t cpu_mpidr[BOOTINFO_MAX_CPUS];  /* their reg values, in tree order (boot CPU anywhere) */
 
     char bootargs[BOOTINFO_BOOTARGS_LEN];   /* /chosen/bootargs, "" if absent */
 

@@ -17,13 +17,32 @@
 
 const struct bootinfo *boot_info(void);
 
+/*
+ * Every CPU the tree lists is online, by MPIDR, wherever the boot CPU is
+ * listed (issue 12: with the boot CPU second, CPU_ON went to the boot CPU
+ * and the other never started), plus the boot CPU if it is not listed.
+ */
 SELFTEST(smp, all_listed_cpus_online)
 {
-    unsigned int want = min(boot_info()->nr_cpus, (unsigned int)NR_CPUS);
+    const struct bootinfo *bi = boot_info();
+    bool listed;
+    unsigned int want = smp_cpus_to_start(bi, &listed), checked = 1;
 
     EXPECT_EQ(nr_online_cpus, want);
-    for (unsigned int i = 0; i < want; i++)
-        EXPECT(pcpu[i].online);
+    EXPECT(pcpu[0].online);
+    for (unsigned int t = 0; t < bi->nr_cpus && checked < want; t++) {
+        uint32_t mpidr = bi->cpu_mpidr[t];
+        bool online = false;
+
+        if ((mpidr & MPIDR_AFFINITY_MASK) == pcpu[0].mpidr)
+            continue;
+        checked++;
+        for (unsigned int i = 1; i < NR_CPUS; i++)
+            online |= pcpu[i].online && pcpu[i].mpidr == mpidr;
+        if (!online)
+            selftest_diag("the CPU with MPIDR 0x%" PRIx32 " is not online", mpidr);
+        EXPECT(online);
+    }
 }
 
 static uint64_t seen_httbr[NR_CPUS];

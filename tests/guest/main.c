@@ -14,7 +14,8 @@
  *   ram_bounds the word just below and just above each bank aborts, with
  *              the DFAR and DFSR the hypervisor promises, for a read and a write;
  *   gic        QEMU's GIC distributor aborts when the tree does not give it, and
- *              reads without a fault when it does (passed through to a dom0);
+ *              reads without a fault when it does (passed through to a dom0); its
+ *              hypervisor interface (GICH) always aborts;
  *   exec       code written to the last free page runs;
  *   initrd     its length and POSIX cksum match the bootargs;
  *   PSCI and SMP (smp.c), then the passed-through UART and poke=.
@@ -37,6 +38,7 @@
 
 /* QEMU virt's GIC distributor: never given to a test guest. */
 #define GICD_IPA        0x08000000u
+#define GICH_IPA        0x08030000u     /* QEMU's GIC hypervisor interface: never given */
 
 /* Short-descriptor DFSR: FS[4] is bit 10, FS[3:0] bits 3:0; LPAE bit 9; WnR bit 11. */
 #define FSR_FS_MASK         0x040fu
@@ -624,6 +626,12 @@ static void check_ram_bounds(void)
             GICD_IPA);
         expect_abort(&c, GICD_IPA, false);
     }
+    /* Even a guest given the GIC must not reach the hypervisor's interface to it. */
+    say("# gic: reading 0x%08x (the GIC's hypervisor interface), which must abort", GICH_IPA);
+    if (given(GICH_IPA))
+        problem(&c, "the tree gives 0x%08x, the GIC's hypervisor interface", GICH_IPA);
+    else
+        expect_abort(&c, GICH_IPA, false);
     check_end(&c);
 }
 

@@ -273,7 +273,9 @@ static const char *check_promises(const struct bootinfo *bi)
             if (u->start < bi->reserved[j].end && bi->reserved[j].start < u->end)
                 return "usable overlaps reserved";
     }
-    if (bi->nr_cpus == 0 || bi->nr_cpus > BOOTINFO_MAX_CPUS || bi->nr_cpus > bi->nr_cpus_in_tree)
+    /* no CPU in the tree (the boot CPU runs alone) only when the tree names none */
+    if ((bi->nr_cpus == 0 && bi->nr_cpus_in_tree != 0) || bi->nr_cpus > BOOTINFO_MAX_CPUS ||
+        bi->nr_cpus > bi->nr_cpus_in_tree)
         return "nr_cpus";
     if (!has_nul(bi->bootargs, sizeof(bi->bootargs)))
         return "bootargs unterminated";

@@ -72,6 +72,16 @@ void smp_check_coherency(unsigned int cpu);
 bool smp_coherency_warned(unsigned int cpu);
 void smp_boot_cpus(const struct bootinfo *bi);
 
+/* MPIDR's affinity fields (Aff2.Aff1.Aff0): what a /cpus node's reg holds on ARM32. */
+#define MPIDR_AFFINITY_MASK 0x00ffffffu
+
+/*
+ * How many CPUs smp_boot_cpus() brings online at most: the boot CPU and every
+ * CPU of the tree whose MPIDR affinity is another, NR_CPUS at most.
+ * *boot_cpu_listed says whether the tree lists the boot CPU.
+ */
+unsigned int smp_cpus_to_start(const struct bootinfo *bi, bool *boot_cpu_listed);
+
 /*
  * Asks an idle CPU (online, not running work) to run fn(cpu, arg) and returns at once.
  * Returns 0, or -EBUSY if the CPU is this one, offline or busy.
