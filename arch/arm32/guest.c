@@ -399,6 +399,11 @@ int arch_vcpu_run(struct vcpu *v)
             break;
     }
     unload_guest_controls();
+    /*
+     * Nothing of the guest stays behind: the next builder's gvirt_to_maddr() needs the PL1
+     * MMU off, and the next guest on this CPU must not find this one's registers.
+     */
+    reset_pl1_state();
     vcpu_switch_to(previous);
     c->guest = NULL;
     spin_lock(&d->lock);

@@ -78,6 +78,15 @@ void *arch_map_xenheap(paddr_t start, paddr_t end)
     return (void *)XENHEAP_VIRT_START;
 }
 
+void arch_icache_invalidate_all(void)
+{
+    dsb(ish);
+    WRITE_CP32(0, ICIALLUIS);
+    WRITE_CP32(0, BPIALLIS);
+    dsb(ish);
+    isb();
+}
+
 void arch_dcache_clean_inval(const void *va, size_t size)
 {
     uintptr_t line = dcache_line_bytes();

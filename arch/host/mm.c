@@ -115,6 +115,10 @@ void *arch_map_xenheap(paddr_t start, paddr_t end)
     return b->va + (start - b->start);
 }
 
+void arch_icache_invalidate_all(void)
+{
+}
+
 void arch_dcache_clean_inval(const void *va, size_t size)
 {
     (void)va;

@@ -462,6 +462,9 @@ int construct_domain(struct kernel_info *kinfo, const void *host_fdt)
         rc = initrd_load(kinfo);
     if (!rc)
         rc = dtb_load(kinfo, scratch);
+    /* The kernel is in memory now (each copy was cleaned): no I-cache may hold older code there. */
+    if (!rc)
+        arch_icache_invalidate_all();
     free_xenheap_pages(scratch, order);
     return rc;
 }

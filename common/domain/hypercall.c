@@ -46,6 +46,9 @@ static long console_write(struct vcpu *v, uint32_t gva, uint32_t len)
 
     if (len > CONSOLEIO_MAX_WRITE)
         len = CONSOLEIO_MAX_WRITE;
+    /* The text ends at the top of the guest's address space, not again at 0. */
+    if (len > UINT32_MAX - gva + 1 && gva != 0)
+        len = (uint32_t)(UINT32_MAX - gva + 1);
     spin_lock(&d->console_lock);
     while (done < len) {
         uint32_t va = gva + done;

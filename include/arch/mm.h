@@ -51,4 +51,12 @@ void *arch_map_xenheap(paddr_t start, paddr_t end);
  */
 void arch_dcache_clean_inval(const void *va, size_t size);
 
+/*
+ * Invalidates every instruction cache and branch predictor of the inner shareable domain,
+ * and waits for it (DSB, ISB): after code was written for a guest as data, no CPU may
+ * fetch an older copy of those physical addresses when the guest turns its I-cache on.
+ * ARM32: ICIALLUIS, BPIALLIS; the host has nothing to do.
+ */
+void arch_icache_invalidate_all(void);
+
 #endif

@@ -57,6 +57,7 @@ static bool load_snippet(struct domain *d, struct snippet s)
     page = map_domain_page(mfn);
     memcpy(page, s.start, len);
     arch_dcache_clean_inval(page, len);         /* the guest runs with its caches off */
+    arch_icache_invalidate_all();               /* and no older code there may be fetched */
     unmap_domain_page(page);
     return true;
 }
@@ -140,6 +141,8 @@ SELFTEST(guest_exits, read_outside_ram_is_an_injected_external_abort)
 
         EXPECT_EQ(r.shutdown, SHUTDOWN_poweroff);
         EXPECT(r.balanced);
+        /* The snippet set its VBAR: a stopped VCPU leaves the CPU's PL1 state clean. */
+        EXPECT_EQ(READ_CP32(NS_VBAR), 0);
     }
 }
 
