@@ -7,7 +7,9 @@
 #   make run-linux  Debian's Linux (fetched once) as dom0 (DOM0_MEM=, DOM0_VCPUS=, DOM0_ARGS=,
 #                   KERNEL=, INITRD=, MEM=, SMP=); the exit status is dom0's verdict
 #   make guest      the test guest, build/guest/testguest.bin (a raw binary to boot as KERNEL=)
-#   make debug      QEMU halted with its gdb stub, gdb-multiarch attached
+#   make debug      QEMU halted with its gdb stub, gdb-multiarch attached (tools/gdbinit.py)
+#   make gdbserver  QEMU halted, its gdb stub on a free TCP port it prints, for any gdb or IDE
+#                   (both: the settings of make run, and DEBUG=0 for the release image)
 #   make bench      instructions per operation: image under qemu -icount, host under callgrind
 #   make bench-linux  boot to user space in instructions: Linux directly, and as dom0
 #   V=1             show full commands
@@ -108,7 +110,7 @@ HOST_LDFLAGS := $(SANITIZE)
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
 
 # ---------------------------------------------------------------- targets
-.PHONY: all image host guest host-bench setup run run-linux test debug bench bench-linux clean
+.PHONY: all image host guest host-bench setup run run-linux test debug gdbserver bench bench-linux clean
 all: image host guest
 
 image: $(ARM_OUT)/hyp.elf
@@ -232,8 +234,16 @@ bench:
 	$(Q)$(MAKE) --no-print-directory DEBUG=0 image host-bench
 	$(Q)tools/bench.sh
 
+# The same settings as make run, the image of the build asked for (DEBUG=0: release).
+DEBUG_SETTINGS = MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)" KERNEL="$(KERNEL)" \
+    INITRD="$(INITRD)" KERNEL_ARGS="$(KERNEL_ARGS)" DOM0_MEM="$(DOM0_MEM)" \
+    DOM0_VCPUS="$(DOM0_VCPUS)" IMAGE=$(ARM_OUT)/hyp.elf
+
 debug: setup image
-	$(Q)tools/debug.sh MEM=$(MEM) SMP=$(SMP) APPEND="$(APPEND)" DTB="$(DTB)"
+	$(Q)tools/debug.sh debug $(DEBUG_SETTINGS)
+
+gdbserver: setup image
+	$(Q)tools/debug.sh gdbserver $(DEBUG_SETTINGS)
 
 clean:
 	rm -rf $(BUILD)/arm $(BUILD)/arm-release $(HOST_OUT) $(BENCH_OUT) $(GUEST_OUT) \

@@ -45,12 +45,23 @@
     .arch_extension sec
     .arm
 
+/*
+ * Call-frame information for gdb's backtraces (.debug_frame only: nothing
+ * is loaded). The entry paths have no caller: their return address is
+ * undefined, which is how DWARF marks the outermost frame, so a backtrace
+ * ends there cleanly. The subroutines are leaves that return with bx lr,
+ * which the default rules describe.
+ */
+    .cfi_sections .debug_frame
+
 #define MODE_MASK 0x1f
 #define MODE_HYP  0x1a
 
     .section .text.head, "ax"
     .global _entry
 _entry:
+    .cfi_startproc
+    .cfi_undefined lr
     mov     r8, r2
     mrs     r0, cpsr
     and     r0, r0, #MODE_MASK
@@ -105,10 +116,13 @@ virt_entry:
     bl      start_hyp
 2:  wfi
     b       2b
+    .cfi_endproc
 
 /* r0 = CPU index (the PSCI context id). */
     .global secondary_entry
 secondary_entry:
+    .cfi_startproc
+    .cfi_undefined lr
     mov     r7, r0
     mrs     r0, cpsr
     and     r0, r0, #MODE_MASK
@@ -154,6 +168,7 @@ secondary_virt:
     bl      start_secondary
 1:  wfi
     b       1b
+    .cfi_endproc
 
 /*
  * Drops the identity entry (the GiB of the load address, r9) from the root
@@ -164,6 +179,7 @@ secondary_virt:
  * translation. Runs at the link address. Clobbers r0-r3.
  */
 drop_identity_entry:
+    .cfi_startproc
     lsr     r1, r9, #LPAE_L1_SHIFT
     add     r0, r0, r1, lsl #3
     mov     r2, #0
@@ -174,12 +190,14 @@ drop_identity_entry:
     dsb     ish
     isb
     bx      lr
+    .cfi_endproc
 
 /*
  * Builds the boot tables with the MMU off: every address here is physical.
  * Clobbers r0-r7, r11, r12.
  */
 create_boot_tables:
+    .cfi_startproc
     ldr     r4, =boot_root
     add     r4, r4, r10
     ldr     r5, =boot_second
@@ -259,6 +277,7 @@ create_boot_tables:
      */
     dsb     sy
     bx      lr
+    .cfi_endproc
 
 /*
  * Invalidates the data cache lines holding [r0, r1) to the point of
@@ -267,6 +286,7 @@ create_boot_tables:
  * is where it stopped (>= r1). Clobbers r0, r2, r3.
  */
 invalidate_dcache_range:
+    .cfi_startproc
     mrc     p15, 0, r2, c0, c0, 1       /* CTR: DminLine = log2(words) of the smallest line */
     ubfx    r2, r2, #16, #4
     mov     r3, #4
@@ -280,6 +300,7 @@ invalidate_dcache_range:
     blo     1b
     dsb     sy
     bx      lr
+    .cfi_endproc
 
 /*
  * ACTLR.SMP (bit 6 on a Cortex-A15) makes this CPU take part in coherency:
@@ -296,6 +317,7 @@ invalidate_dcache_range:
  * other things: only a Cortex-A15 is touched. Clobbers r0, r1.
  */
 cpu_join_smp:
+    .cfi_startproc
     mrc     p15, 0, r0, c0, c0, 0       /* MIDR */
     ldr     r1, =MIDR_PART_MASK
     and     r0, r0, r1
@@ -316,9 +338,11 @@ actlr_write:                            /* tests/gdb-check.gdb stops here */
     mcr     p15, 0, r0, c1, c0, 1
     isb
     bx      lr
+    .cfi_endproc
 
 /* Clobbers r0, r1. Expects r4 = PA of the root table. */
 enable_mmu:
+    .cfi_startproc
     ldr     r0, =HMAIR0_VALUE
     mcr     p15, 4, r0, c10, c2, 0      /* HMAIR0 */
     mov     r0, #0
@@ -345,6 +369,7 @@ enable_mmu:
     mcr     p15, 4, r0, c1, c0, 0       /* HSCTLR */
     isb
     bx      lr
+    .cfi_endproc
 
 /* ------------------------------------------------------------------------
  * Failures before the MMU is on: print on the platform's UART (QEMU virt's
