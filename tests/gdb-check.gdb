@@ -20,10 +20,12 @@ continue
 info symbol $pc
 printf "bss-invalidated-to-its-end %d\n", $r0 >= $bss_end_pa
 delete
-# 3. A breakpoint in the boot stub, by name, before the MMU is on.
+# 3. A breakpoint in the boot stub, by name, before the MMU is on; the
+#    backtrace ends at the stub's entry, cleanly.
 break create_boot_tables
 continue
 info symbol $pc
+bt
 # 4. A breakpoint in C at its link address, after the MMU is on.
 delete
 break start_hyp
@@ -32,4 +34,8 @@ info symbol $pc
 print/x offset
 print/x $cpsr & 0x1f
 hyp-pte 0x00200000
+bt
+# 5. The MMU is on: a xenheap VA is not labelled as the image's code (the
+#    stub's physical copy of the symbols is gone).
+print (void *)0x40201000
 kill

@@ -5,7 +5,8 @@
 # physical offset for the boot stub while a CPU runs with its MMU off
 # (tools/gdb/hypsyms.py); registers the helpers (hyp-pte, hyp-p2m, hyp-page,
 # hyp-heap, hyp-vcpu, hyp-vmap, hyp-regs: `help COMMAND`), the struct
-# page_info pretty-printer and the unwinder through exception frames.
+# page_info pretty-printer. (Backtraces through the boot stub and the trap
+# vectors need no script: their call-frame information is in the image.)
 #
 # The image: $HYPMEM_IMAGE if set (make debug/gdbserver set it for DEBUG=0),
 # else build/arm/hyp.elf next to this script's tree.
@@ -21,7 +22,6 @@ import hypmm  # noqa: E402
 import hyppt  # noqa: E402
 import hypregs  # noqa: E402
 import hypsyms  # noqa: E402
-import hypunwind  # noqa: E402
 
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
@@ -32,7 +32,7 @@ _image = os.environ.get("HYPMEM_IMAGE") or os.path.join(os.path.dirname(_here), 
 if not os.path.isfile(_image):
     raise gdb.GdbError("hypmem: no image at %s (run make, or set HYPMEM_IMAGE)" % _image)
 hypsyms.setup(os.path.abspath(_image))
-for _m in (hypmm, hyppt, hypregs, hypunwind):
+for _m in (hypmm, hyppt, hypregs):
     _m.register_all()
 print("hypmem: symbols of %s; the boot stub's at +0x%x while a CPU has its MMU off; "
       "helpers: hyp-pte hyp-p2m hyp-page hyp-heap hyp-vcpu hyp-vmap hyp-regs"

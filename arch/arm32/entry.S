@@ -80,7 +80,26 @@ hyp_vectors:
     VECTOR vec_irq, 6
     VECTOR vec_fiq, 7
 
+/*
+ * Call-frame information (.debug_frame, for debuggers only): trap_common's
+ * "caller" is the interrupted code, whose registers are the frame at SP, so
+ * a backtrace from hyp_trap() goes on into the code that trapped. CFA is
+ * the interrupted SP (the frame's sp word: DW_OP_breg13 52, DW_OP_deref),
+ * each saved register is at SP + 4 * its number (DW_CFA_expression, reg,
+ * DW_OP_breg13 offset), and the return address is the saved pc (column 15,
+ * ELR_hyp), not LR. A signal frame: that pc is where the exception was
+ * taken, not a return address, so a debugger must not step back from it.
+ * The rules hold until the last LDR moves SP, one instruction before ERET.
+ */
+    .cfi_sections .debug_frame
 trap_common:
+    .cfi_startproc
+    .cfi_signal_frame
+    .cfi_return_column 15
+    .cfi_escape 0x0f, 0x03, 0x7d, 52, 0x06
+    .irp reg, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15
+    .cfi_escape 0x10, \reg, 0x02, 0x7d, (\reg * 4)
+    .endr
     mov     r0, sp
     bl      hyp_trap
     ldr     r0, [sp, #(15 * 4)]
@@ -91,6 +110,7 @@ trap_common:
     ldmia   sp, {r0-r12}
     ldr     sp, [sp, #(13 * 4)]         /* the interrupted SP: drops frame and padding */
     eret
+    .cfi_endproc
 
 /*
  * int arch_probe_read32(const volatile void *va, uint32_t *value)

@@ -36,6 +36,8 @@ class HypCommand(gdb.Command):
             print("%s: cannot read the target's memory (%s)" % (self.cmd_name, e))
         except gdb.error as e:
             print("%s: %s" % (self.cmd_name, e))
+        except Exception as e:  # a helper's own bug: still one line, and the session goes on
+            print("%s: internal error: %s: %s" % (self.cmd_name, type(e).__name__, e))
 
     def run(self, argv):
         raise NotImplementedError

@@ -174,13 +174,14 @@ and the owner of an allocated frame. Reads memory only."""
         super().__init__("hyp-page")
 
     def run(self, argv):
-        if len(argv) != 1:
+        if not argv:
             raise HypError("usage: hyp-page MFN | pa:ADDRESS | (struct page_info *)ADDR")
         need_mmu("hyp-page")
         ft = FrameTable()
-        mfn, what = parse_frame(ft, argv[0])
+        mfn, what = parse_frame(ft, " ".join(argv))
+        lines = describe_frame(ft, mfn)
         print("%s:" % what)
-        for line in describe_frame(ft, mfn):
+        for line in lines:
             print("  " + line)
 
 

@@ -110,13 +110,13 @@ decoded (S2AP, XN, MemAttr, SH, AF, the p2m type), then the machine address."""
         super().__init__("hyp-p2m")
 
     def run(self, argv):
-        if len(argv) not in (1, 2):
+        if not argv:
             raise HypError("usage: hyp-p2m IPA [DOMAIN]")
         ipa = number(argv[0], "IPA")
         if ipa >> 40:
             raise HypError("IPA 0x%x is beyond the p2m's 40 bits" % ipa)
-        if len(argv) == 2:
-            d = lookup("(struct domain *)(%s)" % argv[1])
+        if len(argv) > 1:
+            d = lookup("(struct domain *)(%s)" % " ".join(argv[1:]))
         else:
             cpu = cpu_argument([])
             g = lookup("pcpu[%d].guest" % cpu)
