@@ -32,6 +32,9 @@
 /* Which stage gdb's conditional breakpoints wait for (tests/gdb-check-views.gdb). */
 volatile unsigned int gdb_view_stage;
 
+/* The domain of the p2m stage: a global, so that the README's tour can name it. */
+static struct domain view_domain;
+
 /* Where gdb stops for the p2m stage, which has no allocator call to stop in. */
 static noinline void gdb_view_point(void)
 {
@@ -48,6 +51,20 @@ static void print_page(const struct page_info *pg)
            (pg->count_info & PGC_zone_mask) >> PGC_zone_shift,
            heap_name[mfn_heap(page_to_mfn(pg))],
            page_state(pg) == PGS_inuse ? (unsigned long)pg->u.owner : 0UL);
+}
+
+/* The first page of the largest free domheap block, and the page after it. */
+static void print_largest_free_block(unsigned long count[NR_ZONES][MAX_ORDER + 1])
+{
+    for (unsigned int o = MAX_ORDER; o > 0; o--)
+        for (unsigned int z = 0; z < NR_ZONES; z++)
+            if (count[z][o]) {
+                const struct page_info *pg = link_page(heaps.heap[HEAP_DOM].first[o][z]);
+
+                print_page(pg);
+                print_page(pg + 1);
+                return;
+            }
 }
 
 /* Free blocks per heap, zone and order, counted on the lists under the heap lock. */
@@ -72,17 +89,7 @@ static void print_heap(void)
                 if (count[h][z][o])
                     printk("gdbview heap %s zone %u order %u blocks %lu\n", heap_name[h], z, o,
                            count[h][z][o]);
-    /* The largest free domheap block: its first page and the one after it. */
-    for (int o = MAX_ORDER; o > 0; o--)
-        for (unsigned int z = 0; z < NR_ZONES; z++)
-            if (count[HEAP_DOM][z][o]) {
-                const struct page_info *pg = link_page(heaps.heap[HEAP_DOM].first[o][z]);
-
-                print_page(pg);
-                print_page(pg + 1);
-                o = 0;
-                break;
-            }
+    print_largest_free_block(count[HEAP_DOM]);
     printk("gdbview free xenheap %lu domheap %lu\n", avail_xenheap_pages(), avail_domheap_pages());
     printk("gdbview buffer %u", nr_buffer_pages);
     for (unsigned int i = 0; i < nr_buffer_pages; i++)
@@ -205,23 +212,23 @@ SELFTEST_MANUAL(gdb, views)
 
     /* 5: a domain's stage-2 entry: a page at IPA 0x80001000. */
     {
-        static struct domain d;
+        struct domain *d = &view_domain;
 
-        domain_init(&d, 7, 0);
-        if (EXPECT_EQ(p2m_init(&d), 0)) {
+        domain_init(d, 7, 0);
+        if (EXPECT_EQ(p2m_init(d), 0)) {
             unsigned int level;
             lpae_t e;
 
-            EXPECT_EQ(guest_physmap_add_page(&d, _gfn(0x80001), m[2], 0), 0);
-            e = p2m_get_entry(&d.p2m, _gfn(0x80001), &level);
+            EXPECT_EQ(guest_physmap_add_page(d, _gfn(0x80001), m[2], 0), 0);
+            e = p2m_get_entry(&d->p2m, _gfn(0x80001), &level);
             printk("gdbview p2m dom 0x%lx ipa 0x80001234 level %u desc 0x%016llx pa 0x%llx\n",
-                   (unsigned long)&d, level, (unsigned long long)e,
+                   (unsigned long)d, level, (unsigned long long)e,
                    (unsigned long long)(mfn_to_paddr(m[2]) + 0x234));
             gdb_view_stage = 5;
             gdb_view_point();
             gdb_view_stage = 0;
-            EXPECT_EQ(guest_physmap_remove_page(&d, _gfn(0x80001), m[2], 0), 0);
-            p2m_teardown(&d);
+            EXPECT_EQ(guest_physmap_remove_page(d, _gfn(0x80001), m[2], 0), 0);
+            p2m_teardown(d);
         }
     }
 
