@@ -1,6 +1,15 @@
 # Driven by tests/gdb-check.sh: stops where tests/arm32/gdb_views.c has just
 # printed its "gdbview" lines (console: $GDB_VIEWS_CONSOLE) and runs each helper
 # there; tests/gdb-compare.py compares the two, number by number.
+# First, each CPU (a gdb thread) writes ACTLR.SMP in the boot stub, caches and
+# MMU off, the secondary on its way through secondary_entry.
+break actlr_write
+continue
+printf "actlr-smp-written-on-cpu-thread %d with-mmu-and-caches-off %d\n", $_thread, ($SCTLR_EL2 & 5) == 0
+continue
+printf "actlr-smp-written-on-cpu-thread %d with-mmu-and-caches-off %d\n", $_thread, ($SCTLR_EL2 & 5) == 0
+delete
+
 break alloc_domheap_pages if gdb_view_stage == 1
 break map_domain_page if gdb_view_stage == 2 || gdb_view_stage == 4
 break vmap if gdb_view_stage == 3

@@ -116,7 +116,7 @@ else
 fi
 
 echo "== gdb attached to QEMU's stub (make debug)"
-tests/gdb-check.sh "$LOGS" && pass "gdb: symbols and breakpoints before and after the MMU is on" ||
+tests/gdb-check.sh "$LOGS" && pass "gdb: symbols and breakpoints before and after the MMU is on, backtraces, each helper against the image, a plain gdb on make gdbserver" ||
     fail "gdb" "see $LOGS/gdb.log" "$LOGS/gdb.log"
 
 echo "== image under QEMU"

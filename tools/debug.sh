@@ -99,7 +99,7 @@ delta=$(arm-none-eabi-nm "$IMAGE" 2>/dev/null | awk '$3 == "PA_DELTA" { print "0
 echo "debug.sh: QEMU halted at the entry point, gdb stub on 127.0.0.1:$port ($IMAGE)" >&2
 if [ "$mode" = gdbserver ]; then
     cat >&2 <<EOF
-Attach with:  gdb-multiarch -ex 'source $top/tools/gdbinit.py' -ex 'target remote 127.0.0.1:$port'
+Attach with:  gdb-multiarch $IMAGE -ex 'source $top/tools/gdbinit.py' -ex 'target remote 127.0.0.1:$port'
 or by hand:   gdb-multiarch $IMAGE
               (gdb) add-symbol-file $IMAGE -o ${delta:-0x40000000}
               (gdb) target remote 127.0.0.1:$port

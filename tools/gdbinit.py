@@ -1,5 +1,5 @@
 # gdb set-up for the hypervisor image: `source /path/to/tools/gdbinit.py`
-# from any directory, before or after `target remote`.
+# from any directory, before `target remote`.
 #
 # Loads the image's symbols at link addresses, and a copy shifted by the
 # physical offset for the boot stub while a CPU runs with its MMU off
@@ -8,8 +8,9 @@
 # page_info pretty-printer. (Backtraces through the boot stub and the trap
 # vectors need no script: their call-frame information is in the image.)
 #
-# The image: $HYPMEM_IMAGE if set (make debug/gdbserver set it for DEBUG=0),
-# else build/arm/hyp.elf next to this script's tree.
+# The image: $HYPMEM_IMAGE if set (make debug sets it), else the file gdb was
+# given (gdb-multiarch build/arm-release/hyp.elf -ex 'source ...'), else
+# build/arm/hyp.elf in this script's tree.
 import os
 import sys
 
@@ -28,7 +29,8 @@ gdb.execute("set confirm off")
 gdb.execute("set print pretty on")
 gdb.execute("set architecture armv7")
 
-_image = os.environ.get("HYPMEM_IMAGE") or os.path.join(os.path.dirname(_here), "build/arm/hyp.elf")
+_image = (os.environ.get("HYPMEM_IMAGE") or gdb.current_progspace().filename or
+          os.path.join(os.path.dirname(_here), "build/arm/hyp.elf"))
 if not os.path.isfile(_image):
     raise gdb.GdbError("hypmem: no image at %s (run make, or set HYPMEM_IMAGE)" % _image)
 hypsyms.setup(os.path.abspath(_image))
