@@ -140,9 +140,11 @@ def main():
         check("vmap bitmap pages mapped", int(st[9]), num(first(s3, r" mapped (\d+)")))
     for w in (w for w in img if w[1] == "vmap"):
         va, n = num(w[3]), int(w[5])
-        got = first(s3, r"^allocation va 0x%08x pages (\d+) guard (0x[0-9a-f]+)" % va, (1, 2))
+        got = first(s3, r"^allocation va 0x%08x pages (\d+) guard (0x[0-9a-f]+) kind (\w+)" % va,
+                    (1, 2, 3))
         check("vmap allocation 0x%x pages" % va, n, num(got[0]) if got else None)
         check("vmap allocation 0x%x guard" % va, va + n * 4096, num(got[1]) if got else None)
+        check("vmap allocation 0x%x kind" % va, w[7], got[2] if got else None)
 
     # 5. Stage 2 of a domain.
     s5 = need("stage 5")

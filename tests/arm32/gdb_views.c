@@ -122,7 +122,8 @@ static void print_vcpu(const void *va)
            (unsigned long long)READ_CP64(HTTBR));
 }
 
-static void print_vmap(void *const *va, const unsigned int *pages, unsigned int n)
+static void print_vmap(void *const *va, const unsigned int *pages, const char *const *kind,
+                       unsigned int n)
 {
     struct vm_stats st;
 
@@ -130,7 +131,8 @@ static void print_vmap(void *const *va, const unsigned int *pages, unsigned int 
     printk("gdbview vmstats allocations %lu pages %lu bitmap_pages %u mapped %u\n",
            st.allocations, st.pages, st.bitmap_pages, st.bitmap_mapped);
     for (unsigned int i = 0; i < n; i++)
-        printk("gdbview vmap va 0x%lx pages %u\n", (unsigned long)va[i], pages[i]);
+        printk("gdbview vmap va 0x%lx pages %u kind %s\n", (unsigned long)va[i], pages[i],
+               kind[i]);
 }
 
 struct on_cpu1 {
@@ -161,6 +163,7 @@ SELFTEST_MANUAL(gdb, views)
     bool strict = mc->strict;
     void *map[3], *vm[2];
     unsigned int vm_pages[2] = { 3, 2 };
+    const char *const vm_kind[2] = { "vmap", "vmalloc" };
     mfn_t m[3];
 
     if (!EXPECT(anon && xen && frames))
@@ -193,7 +196,7 @@ SELFTEST_MANUAL(gdb, views)
     vm[0] = vmap(m, 3);
     vm[1] = vmalloc(2 * PAGE_SIZE);
     if (EXPECT(vm[0] && vm[1])) {
-        print_vmap(vm, vm_pages, 2);
+        print_vmap(vm, vm_pages, vm_kind, 2);
         gdb_view_stage = 3;
         vunmap(vmap(m, 1));
         gdb_view_stage = 0;

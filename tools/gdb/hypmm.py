@@ -10,6 +10,7 @@ so a corrupt list ends with a message rather than a hang.
 """
 import gdb
 
+import hyppt
 from hypcommon import (HypCommand, HypError, PAGE_SHIFT, PAGE_SIZE, cpu_argument, lookup,
                        need_mmu, number, on_cpu, pcpu, read_u32, uint)
 
@@ -326,7 +327,9 @@ class HypVmap(HypCommand):
 
 Usage: hyp-vmap
 Reads vmap.c's bitmap (mapped at the region's start) up to its mapped top:
-each allocation's VA, size in pages and the guard page after it, then the
+each allocation's VA, size in pages, the guard page after it and its kind
+(vmap, vmalloc, ioremap, map_domain_page_global: the tag in its first page's
+entry), then the
 counters vmap keeps (allocations, pages, bitmap pages mapped and needed).
 The bitmap's own pages are the first run. Reads memory only."""
 
@@ -359,8 +362,14 @@ The bitmap's own pages are the first run. Reads memory only."""
               % (base, base + (end << PAGE_SHIFT), end, bpages, int(vm["mapped"]), top))
         for start, n in runs:
             va = base + (start << PAGE_SHIFT)
-            what = "bitmap" if start == 0 else "allocation"
-            print("%s va 0x%08x pages %d guard 0x%08x" % (what, va, n, va + (n << PAGE_SHIFT)))
+            if start == 0:
+                print("bitmap va 0x%08x pages %d guard 0x%08x" % (va, n, va + (n << PAGE_SHIFT)))
+                continue
+            # The kind is vmap's tag in the first page's entry (mm/pt.h, _PAGE_TAG).
+            d = hyppt.hyp_leaf(va)
+            kind = hyppt.VM_KINDS[d >> 55 & 3] if d is not None else "unmapped"
+            print("allocation va 0x%08x pages %d guard 0x%08x kind %s"
+                  % (va, n, va + (n << PAGE_SHIFT), kind))
         allocs = [r for r in runs if r[0] != 0]
         print("allocations %d pages %d (vm.allocations %d vm.pages %d)"
               % (len(allocs), sum(n for _, n in allocs), int(vm["allocations"]), int(vm["pages"])))

@@ -68,6 +68,21 @@ def walk(root, addr, first_level, root_index_bits, attrs, what):
     return None
 
 
+def hyp_leaf(va):
+    """The descriptor that maps va in the selected CPU's tables, or None; silent."""
+    table = register("HTTBR") & 0xffffffffe0 & ((1 << 40) - 1)
+    for level in (1, 2, 3):
+        bits = 2 if level == 1 else 9
+        d = read_phys_u64(table + (va >> SHIFT[level] & ((1 << bits) - 1)) * 8)[0]
+        if d & 3 in (0, 2) or (level == 3 and d & 3 == 1):
+            return None
+        if level < 3 and d & 3 == 3:
+            table = d & ADDR_MASK
+            continue
+        return d
+    return None
+
+
 class HypPte(HypCommand):
     """Walks Hyp's stage-1 page tables for a virtual address, as the MMU would.
 
