@@ -11,6 +11,7 @@ printf "actlr-smp-written-on-cpu-thread %d with-mmu-and-caches-off %d\n", $_thre
 delete
 
 break alloc_domheap_pages if gdb_view_stage == 1
+break split_block_locked if gdb_view_stage == 1
 break map_domain_page if gdb_view_stage == 2 || gdb_view_stage == 4
 break vmap if gdb_view_stage == 3
 break gdb_view_point
@@ -37,6 +38,11 @@ for w in console_lines("page"):
     gdb.execute("hyp-page %s" % w[2])
 end
 bt 3
+
+# 1b: deeper in the allocator, with the heap lock held.
+continue
+python print("=== stage 1b cpu %d" % (gdb.selected_thread().num - 1))
+hyp-heap
 
 # 2: in map_domain_page, a cached slot among those in use.
 continue

@@ -25,7 +25,7 @@ def sections(log):
     """gdb's output split at "=== stage N cpu C" / "=== invalid" markers."""
     out, name = {}, None
     for line in log:
-        m = re.match(r"^=== (stage \d+|invalid|end)", line)
+        m = re.match(r"^=== (stage \d+b?|invalid|end)", line)
         if m:
             name = m.group(1)
             out[name] = []
@@ -65,6 +65,13 @@ def main():
            (re.match(r"^heap (\w+) zone (\d+) order (\d+) blocks (\d+)", l) for l in s1) if m}
     for key in sorted(set(want) | set(got)):
         check("heap %s zone %d order %d blocks" % key, want.get(key), got.get(key))
+    check("heap lock at the allocator's entry", "free", first(s1, r"^heap lock (\w+)"))
+    # 1b. The same lists seen from inside the allocator, lock held (split_block_locked's entry).
+    s1b = need("stage 1b")
+    got_b = {(m[1], int(m[2]), int(m[3])): int(m[4]) for m in
+             (re.match(r"^heap (\w+) zone (\d+) order (\d+) blocks (\d+)", l) for l in s1b) if m}
+    check("heap lists with the lock held (split_block_locked)", want, got_b)
+    check("heap lock in split_block_locked", "held", first(s1b, r"^heap lock (\w+)"))
     free = next((w for w in img if w[1] == "free"), None)
     for name in ("xenheap", "domheap"):
         check("heap %s free pages" % name, num(free[free.index(name) + 1]) if free else None,

@@ -7,7 +7,8 @@
  * current VCPU's map_domain_page slots and a slot's page-table entry; vmap's
  * allocations; a domain's stage-2 entry), then sets gdb_view_stage and calls
  * the function gdb stops in (alloc_domheap_pages, map_domain_page, vmap, and
- * map_domain_page again on CPU 1), with nothing changed in between. A last
+ * map_domain_page again on CPU 1; split_block_locked, with the heap lock
+ * held), with nothing changed in between. A last
  * stage faults on purpose, for a backtrace from the trap handler. The gdb
  * script runs each helper there; the shell script parses both outputs and
  * compares them number by number. Manual (test=gdb.views): only that check
@@ -67,8 +68,30 @@ static void print_largest_free_block(unsigned long count[NR_ZONES][MAX_ORDER + 1
             }
 }
 
-/* Free blocks per heap, zone and order, counted on the lists under the heap lock. */
-static void print_heap(void)
+/*
+ * An order the domheap must split a larger block for: the smallest with no
+ * free block whose larger orders have one. Stage 1 allocates it, so that gdb
+ * also stops in split_block_locked, with the heap lock held.
+ */
+static unsigned int split_order(unsigned long count[NR_ZONES][MAX_ORDER + 1])
+{
+    for (unsigned int o = 0; o < MAX_ORDER; o++) {
+        bool here = false, above = false;
+
+        for (unsigned int z = 0; z < NR_ZONES; z++) {
+            here |= count[z][o] != 0;
+            for (unsigned int p = o + 1; p <= MAX_ORDER; p++)
+                above |= count[z][p] != 0;
+        }
+        if (!here && above)
+            return o;
+    }
+    return 0;
+}
+
+/* Free blocks per heap, zone and order, counted on the lists under the heap lock.
+ * Returns split_order(). */
+static unsigned int print_heap(void)
 {
     unsigned long count[NR_HEAPS][NR_ZONES][MAX_ORDER + 1] = { 0 };
 
@@ -95,6 +118,8 @@ static void print_heap(void)
     for (unsigned int i = 0; i < nr_buffer_pages; i++)
         printk(" 0x%lx", mfn_x(buffer_page_mfn[i]));
     printk("\n");
+    printk("gdbview split order %u\n", split_order(count[HEAP_DOM]));
+    return split_order(count[HEAP_DOM]);
 }
 
 /* The current VCPU's slots and the entry behind one of them (va). */
@@ -164,6 +189,7 @@ SELFTEST_MANUAL(gdb, views)
     void *map[3], *vm[2];
     unsigned int vm_pages[2] = { 3, 2 };
     const char *const vm_kind[2] = { "vmap", "vmalloc" };
+    unsigned int order;
     mfn_t m[3];
 
     if (!EXPECT(anon && xen && frames))
@@ -171,12 +197,15 @@ SELFTEST_MANUAL(gdb, views)
     for (unsigned int i = 0; i < 3; i++)
         m[i] = mfn_add(page_to_mfn(frames), i);
 
-    /* 1: the heap, an allocated domheap block and a xenheap page, in the allocator. */
-    print_heap();
+    /*
+     * 1: the heap, an allocated domheap block and a xenheap page, in the
+     * allocator: at its entry, then where it splits a block, lock held.
+     */
+    order = print_heap();
     print_page(anon);
     print_page(virt_to_page(xen));
     gdb_view_stage = 1;
-    free_domheap_pages(alloc_domheap_pages(NULL, 0, 0), 0);
+    free_domheap_pages(alloc_domheap_pages(NULL, order, 0), order);
     gdb_view_stage = 0;
 
     /* 2: the mapcache, with a cached slot (caching policy), in map_domain_page. */

@@ -218,8 +218,8 @@ Usage: hyp-heap
 For each heap (domheap, xenheap) and zone, one line per non-empty order with
 the number of free blocks and pages, found by walking the list; then each
 heap's total, checked against the zone counters (free_pages), and the buffer
-pages withheld from the xenheap. Works with the heap lock held: nothing is
-called in the image."""
+pages withheld from the xenheap, and whether the heap lock is held. Works
+with the lock held: nothing is called in the image."""
 
     def __init__(self):
         super().__init__("hyp-heap")
@@ -232,6 +232,10 @@ called in the image."""
         nheaps = int(lookup("sizeof(heaps.heap)/sizeof(heaps.heap[0])"))
         nzones = int(lookup("sizeof(heaps.heap[0].nonempty)/sizeof(heaps.heap[0].nonempty[0])"))
         norders = int(lookup("sizeof(heaps.heap[0].first)/sizeof(heaps.heap[0].first[0])"))
+        t = lookup("heaps.lock.raw.t")
+        owner, nxt = int(t["owner"]), int(t["next"])
+        print("heap lock %s (ticket serving %d, next %d)" % ("held" if owner != nxt else "free",
+                                                            owner, nxt))
         total = 0
         for h in range(nheaps):
             name = lookup("heap_name[%d]" % h).string()
