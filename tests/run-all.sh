@@ -115,7 +115,7 @@ else
     fail "setup without root" "see $LOGS/setup.log" "$LOGS/setup.log"
 fi
 
-echo "== gdb attached to QEMU's stub (make debug)"
+echo "== gdb attached to QEMU's stub (make debug, make gdbserver)"
 tests/gdb-check.sh "$LOGS" && pass "gdb: symbols and breakpoints before and after the MMU is on, backtraces, each helper against the image, a plain gdb on make gdbserver" ||
     fail "gdb" "see $LOGS/gdb.log" "$LOGS/gdb.log"
 
