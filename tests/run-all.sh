@@ -395,6 +395,10 @@ if [ "$status" -eq 2 ] && grep -q '^\*\*\* stack overflow on CPU 1 \*\*\*' "$log
 else
     fail "boot stack-overflow-cpu1" "status $status (want 2), or no report naming CPU 1" "$log"
 fi
+# Use after free (debug builds' vmap quarantine): the stale read faults, the report names it.
+expect_boot use-after-vfree 512M "test=crash.use_after_vfree" "" "" 2 \
+    "crash: reading (0x[0-9a-f]+) after vfree" "read of 0x[0-9a-f]{8}: translation fault, level 3" \
+    "vmap: page 0 of the freed 1-page allocation at 0x[0-9a-f]{8} \(in quarantine: a use after free\)"
 good=$LOGS/virt.dtb
 "$QEMU" -M virt,virtualization=on,dumpdtb="$good" -cpu cortex-a15 -m 512M -nic none \
     >/dev/null 2>&1

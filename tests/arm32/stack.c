@@ -6,6 +6,7 @@
  */
 #include <arch/mm.h>
 #include <asm/layout.h>
+#include <asm/setup.h>
 #include <asm/smp.h>
 #include <asm/stack_protector.h>
 #include <asm/traps.h>
@@ -22,6 +23,11 @@ static uint32_t current_sp(void)
     return sp;
 }
 
+static bool in_image(paddr_t pa)
+{
+    return pa != PT_NO_PADDR && pa >= image_phys_start() && pa < image_phys_end();
+}
+
 static void check_stack_layout(unsigned int cpu, void *arg)
 {
     bool *ok = arg;
@@ -29,10 +35,13 @@ static void check_stack_layout(unsigned int cpu, void *arg)
     vaddr_t slot = STACKS_VIRT_START + cpu * STACK_SLOT_SIZE;
     bool good = sp > STACK_BOTTOM(cpu) && sp < STACK_TOP(cpu);
 
-    /* The stack and the emergency page are mapped; every page of the hole is not. */
+    /*
+     * The stack and the emergency page are mapped, to pages of the image (which the
+     * heap never hands out); every page of the hole is unmapped.
+     */
     for (vaddr_t va = STACK_BOTTOM(cpu); va < STACK_TOP(cpu); va += PAGE_SIZE)
-        good &= pt_translate(va) != PT_NO_PADDR;
-    good &= pt_translate(slot) != PT_NO_PADDR;
+        good &= in_image(pt_translate(va));
+    good &= in_image(pt_translate(slot));
     for (vaddr_t va = slot + EMERGENCY_STACK_SIZE; va < STACK_BOTTOM(cpu); va += PAGE_SIZE)
         good &= pt_translate(va) == PT_NO_PADDR;
     ok[cpu] = good;
