@@ -123,7 +123,6 @@ static void record(const struct cpu_regs *regs, uint32_t hsr)
     last_fault.count++;
 }
 
-void hyp_stack_overflow(struct cpu_regs *regs) __attribute__((noreturn));
 void hyp_stack_overflow(struct cpu_regs *regs)
 {
     /* Per slot: a fault while reporting comes back here, on the same emergency stack. */
