@@ -80,11 +80,14 @@ DEFS := $(if $(filter 1,$(DEBUG)),-DCONFIG_DEBUG)
 
 ARM_CROSS := arm-none-eabi-
 ARM_CC := $(ARM_CROSS)gcc
+# -Wframe-larger-than: no frame may step over the 12 KiB unmapped below each CPU's stack
+# without touching it (asm/layout.h, docs/architecture.md).
 ARM_CFLAGS := -std=gnu11 -O2 -g -mcpu=cortex-a15 -marm -mfloat-abi=soft \
               -mgeneral-regs-only -mno-unaligned-access -ffreestanding \
               -fno-pic -fno-common -fstack-protector-strong \
               -fno-tree-loop-distribute-patterns \
               $(WARN) -Wconversion -Wno-sign-conversion $(DEFS) -DCONFIG_ARM32 \
+              -Wframe-larger-than=8192 \
               -Iinclude -Iarch/arm32/include -isystem $(LIBFDT_DIR)/include -MMD -MP \
               -DTEST_DTB_DIR='"$(ARM_OUT)/dtb"'
 ARM_ASFLAGS := -mcpu=cortex-a15 -marm -g -Iinclude -Iarch/arm32/include $(DEFS) -MMD -MP

@@ -16,6 +16,11 @@
  *  4. Turn on the MMU and caches (WXN on), jump to the link address, drop
  *     the identity mapping, set the stack and the vectors, call C.
  *
+ * Every CPU's stack lives in the stack region (asm/layout.h), mapped here
+ * from the image's .stacks pages, with an unmapped hole below it, so that
+ * an overflow faults from the first instruction on; entry.S tells such a
+ * fault from others by SP alone.
+ *
  * Secondary CPUs enter at secondary_entry (PSCI CPU_ON, context id = CPU
  * index), MMU off. The boot CPU has prepared a trampoline root table (the
  * shared first GiB plus the stub's identity page), each CPU's own root table and
@@ -104,7 +109,7 @@ bss_invalidated:                        /* tests/gdb-check.gdb stops here */
     bx      r0
 
 virt_entry:
-    ldr     sp, =boot_stack_top
+    ldr     sp, =STACK_TOP(0)
     ldr     r0, =hyp_vectors
     mcr     p15, 4, r0, c12, c0, 0      /* HVBAR */
 
@@ -160,8 +165,8 @@ secondary_virt:
     mcr     p15, 4, r0, c8, c7, 0       /* TLBIALLH: walk entries cached through the trampoline */
     dsb     nsh
     isb
-    ldr     r0, =smp_stack_top
-    ldr     sp, [r0, r7, lsl #2]
+    ldr     sp, =STACK_TOP(0)
+    add     sp, sp, r7, lsl #STACK_SLOT_SHIFT   /* STACK_TOP(r7) */
     ldr     r0, =hyp_vectors
     mcr     p15, 4, r0, c12, c0, 0      /* HVBAR */
     mov     r0, r7
@@ -217,7 +222,7 @@ create_boot_tables:
 
     /* One 4 KiB page per image page, permissions by section. */
     ldr     r2, =_start
-    ldr     r3, =_end
+    ldr     r3, =__stacks_start             /* the stacks go to their own region, below */
     ldr     r11, =_etext
     ldr     r12, =_erodata
 1:  cmp     r2, r11
@@ -242,6 +247,35 @@ create_boot_tables:
     ldr     r0, =(EARLY_UART_PA | LPAE_PAGE | LPAE_LO_DEVICE)
     mov     r1, #LPAE_HI_XN
     strd    r0, r1, [r7, #(FIXMAP_EARLY_UART * 8)]
+
+    /*
+     * The CPU stacks (asm/layout.h): in each CPU's slot, its emergency page
+     * and its STACK_SIZE of stack, read-write and never executable, from the
+     * .stacks pages in order. The hole between them stays empty. The pages
+     * are not mapped at their image address: a stack is reached only here.
+     */
+    ldr     r6, =boot_third_stacks
+    add     r6, r6, r10
+    orr     r0, r6, #LPAE_TABLE
+    mov     r1, #0
+    strd    r0, r1, [r5, #((STACKS_VIRT_START >> LPAE_L2_SHIFT) * 8)]
+    ldr     r2, =__stacks_start
+    add     r2, r2, r10                     /* PA of the next page to map */
+    mov     r1, #LPAE_HI_XN
+    mov     r3, #0                          /* page of the region */
+1:  and     r11, r3, #((STACK_SLOT_SIZE >> LPAE_L3_SHIFT) - 1)    /* page in its slot */
+    cmp     r11, #(EMERGENCY_STACK_SIZE >> LPAE_L3_SHIFT)
+    blo     2f                              /* the emergency stack */
+    cmp     r11, #((STACK_SLOT_SIZE - STACK_SIZE) >> LPAE_L3_SHIFT)
+    blo     3f                              /* the hole */
+2:  ldr     r0, =(LPAE_PAGE | LPAE_LO_NORMAL)
+    orr     r0, r0, r2
+    add     r12, r6, r3, lsl #3
+    strd    r0, r1, [r12]
+    add     r2, r2, #4096
+3:  add     r3, r3, #1
+    cmp     r3, #((STACK_CPUS * STACK_SLOT_SIZE) >> LPAE_L3_SHIFT)
+    blo     1b
 
     /*
      * Identity map of the page holding this stub (the linker script checks
@@ -477,8 +511,12 @@ boot_third_image:   .space 4096     /* level 3 for the image's 2 MiB */
 boot_third_fixmap:  .space 4096     /* level 3 for the fixmap */
 boot_identity_second: .space 4096   /* level 2 for the identity GiB (boot and trampoline) */
 boot_identity_third:  .space 4096   /* level 3: the stub's one identity page */
+boot_third_stacks:  .space 4096     /* level 3 for the stack region */
 
-    .align  4
-    .global boot_stack, boot_stack_top
-boot_stack:         .space 16384
-boot_stack_top:
+/*
+ * What the stack region maps: per CPU an emergency page and a stack. Last
+ * in BSS (linker.lds), so that the image's own mapping can stop before it.
+ */
+    .section .stacks, "aw", %nobits
+    .align  12
+    .space  STACK_CPUS * (EMERGENCY_STACK_SIZE + STACK_SIZE)

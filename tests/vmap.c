@@ -636,3 +636,120 @@ SELFTEST(vmap, map_domain_page_global)
 out:
     vmap_test_end(&fx);
 }
+
+/* --- the quarantine of freed ranges (use after free) ------------------------------ */
+
+/*
+ * A freed range waits until `depth` more frees have happened, oldest first;
+ * meanwhile its pages and guard are named as freed, a second free of it
+ * panics, and allocations go elsewhere.
+ */
+SELFTEST(vmap, freed_space_waits_in_a_fifo_quarantine)
+{
+    struct vmap_fixture fx;
+    struct vm_stats st;
+    uint8_t *x, *f[4], *a = NULL, *b = NULL;
+    char what[128];
+
+    if (!vmap_test_begin(&fx))
+        return;
+    vm_quarantine_set(4);
+    x = vm_alloc(2, 1);
+    for (unsigned int i = 0; i < 4; i++)
+        f[i] = vm_alloc(1, 1);
+    if (!EXPECT(x && f[0] && f[1] && f[2] && f[3]))
+        goto out;
+
+    vm_free(x);                                 /* waiting: x */
+    EXPECT(vm_describe(x + P(1), what, sizeof(what)));
+    EXPECT(strstr(what, "page 1 of the freed 2-page allocation at"));
+    EXPECT(strstr(what, "in quarantine: a use after free"));
+    EXPECT(vm_describe(x + P(2), what, sizeof(what)));
+    EXPECT(strstr(what, "the guard page after the freed 2-page allocation"));
+    EXPECT_PANIC("already freed", vm_free(x));
+    EXPECT_PANIC("already freed", vunmap(x));
+    EXPECT(!vm_lock_is_held());
+    a = vm_alloc(2, 1);                         /* not in x's place: after f[3] */
+    EXPECT_EQ((vaddr_t)a, (vaddr_t)f[3] + P(2));
+
+    vm_free(f[0]);
+    vm_free(f[1]);
+    vm_free(f[2]);                              /* waiting: x, f0, f1, f2 (full) */
+    vm_stats(&st);
+    EXPECT_EQ(st.quarantined, 4);
+    EXPECT_EQ(st.allocations, fx.before.allocations + 2);   /* a and f[3] */
+    vm_free(f[3]);                              /* x, the oldest, goes */
+    vm_stats(&st);
+    EXPECT_EQ(st.quarantined, 4);
+    EXPECT(vm_describe(x, what, sizeof(what)));
+    EXPECT(strstr(what, "free vmap space"));
+    b = vm_alloc(2, 1);                         /* first fit: x's place again */
+    EXPECT_EQ((vaddr_t)b, (vaddr_t)x);
+    EXPECT(vm_describe(f[0], what, sizeof(what)));          /* still waiting */
+    EXPECT(strstr(what, "freed 1-page allocation"));
+out:
+    if (a)
+        vm_free(a);
+    if (b)
+        vm_free(b);
+    vmap_test_end(&fx);
+}
+
+/*
+ * With the region full, a range that waits in the quarantine is given back
+ * rather than the allocation refused; its guard is still a guard.
+ */
+SELFTEST(vmap, a_full_region_takes_back_the_quarantine)
+{
+    struct vmap_fixture fx;
+    struct vm_stats st;
+    static uint8_t *held[160];
+    unsigned int n = 0, chunk = 4096;
+    uint8_t *c = NULL, *again;
+    char what[128];
+
+    if (!vmap_test_begin(&fx))
+        return;
+    vm_quarantine_set(4);
+    /* Fill: chunks of 4096 pages while they fit, then smaller, down to one page. */
+    while (chunk > 0 && n < ARRAY_SIZE(held)) {
+        uint8_t *p = vm_alloc(chunk, 1);
+
+        if (p)
+            held[n++] = p;
+        else
+            chunk /= 2;
+    }
+    if (!EXPECT(chunk == 0)) {
+        selftest_diag("the region did not fill within %u allocations", n);
+        goto out;
+    }
+    EXPECT(vm_alloc(1, 1) == NULL);
+    for (unsigned int i = 0; i < n; i++) {
+        if (vm_size(held[i]) == 4096) {
+            c = held[i];
+            held[i] = NULL;
+            break;
+        }
+    }
+    if (!EXPECT(c))
+        goto out;
+
+    vm_free(c);                                 /* it waits; nothing else is free */
+    vm_stats(&st);
+    EXPECT_EQ(st.quarantined, 1);
+    again = vm_alloc(4096, 1);
+    EXPECT_EQ((vaddr_t)again, (vaddr_t)c);      /* the quarantine gave it back */
+    vm_stats(&st);
+    EXPECT_EQ(st.quarantined, 0);
+    EXPECT(vm_describe(c + P(4096), what, sizeof(what)));
+    EXPECT(strstr(what, "the guard page after the 4096-page allocation"));
+    EXPECT(vm_alloc(1, 1) == NULL);             /* and the region is full again */
+    if (again)
+        vm_free(again);
+out:
+    while (n > 0)
+        if (held[--n])
+            vm_free(held[n]);
+    vmap_test_end(&fx);
+}

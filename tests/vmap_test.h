@@ -6,6 +6,10 @@
  * replace, so each test sets the region up and takes it down again: the
  * bitmap page and every table go back to the heap before the runner
  * compares the heap's free pages, and before any machine swap.
+ *
+ * The tests predict placement (first fit): they run without the debug
+ * builds' quarantine of freed ranges, which the fixture empties and turns
+ * off, and turns back on at the end. The quarantine has tests of its own.
  */
 #ifndef VMAP_TEST_H
 #define VMAP_TEST_H
@@ -19,6 +23,7 @@
 
 struct vmap_fixture {
     struct vm_stats before;
+    unsigned int quarantine;        /* the depth to restore */
 };
 
 /* False (and a failed check) if there is no vmap region to test. */
@@ -32,6 +37,7 @@ static inline bool vmap_test_begin(struct vmap_fixture *fx)
         EXPECT(!"the vmap region is not set up: vm_init() must run at boot, after the heap");
         return false;
     }
+    fx->quarantine = vm_quarantine_set(0);
     vm_stats(&fx->before);
     return true;
 }
@@ -45,6 +51,7 @@ static inline void vmap_test_end(struct vmap_fixture *fx)
     EXPECT_EQ(after.allocations, fx->before.allocations);
     EXPECT_EQ(after.pages, fx->before.pages);
     EXPECT_EQ(after.bitmap_mapped, fx->before.bitmap_mapped);
+    vm_quarantine_set(fx->quarantine);
 #ifdef CONFIG_HOST
     /* With the region gone, no level-3 table may be left: they are all the heap's again. */
     EXPECT_EQ(vm_teardown(), 0);

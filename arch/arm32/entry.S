@@ -16,6 +16,17 @@
  * The flags the TST changes are the interrupted code's only in SPSR_hyp,
  * which ERET restores.
  *
+ * Stack overflow: in Hyp mode every exception uses the one SP_hyp, so an
+ * abort taken because the stack ran into the hole below it would fault
+ * again on its own frame, and again, each time lower. So before it stores
+ * anything, each vector checks that the frame (with its padding) would lie
+ * inside a stack: the stacks are the upper halves of slots aligned to twice
+ * their size (asm/layout.h), so that is one bit of SP, tested without a
+ * free register. If it would not, the vector moves to this CPU's emergency
+ * stack, whose address follows from SP too, and reports the overflow
+ * (hyp_stack_overflow, traps.c), which stops the run. Three instructions
+ * and a branch not taken on every exception.
+ *
  * Fixups: an instruction that is allowed to fault has an entry in the
  * .fixup_table section (its address, where to continue). hyp_trap() looks the
  * faulting pc up there; this is how a self-test reads an unmapped address on
@@ -26,6 +37,8 @@
     .arch_extension virt
     .arch_extension sec
     .arm
+
+#include <asm/layout.h>
 
 #define FRAME_WORDS 18      /* r0-r12, sp, lr, pc, cpsr, vector: see asm/traps.h */
 .if FRAME_WORDS % 2
@@ -41,6 +54,10 @@
 
 .macro VECTOR name, number
 \name:
+    sub     sp, sp, #(FRAME_WORDS * 4 + 4)  /* the frame's lowest word, padded */
+    tst     sp, #STACK_SIZE                 /* clear: below this CPU's stack */
+    add     sp, sp, #(FRAME_WORDS * 4 + 4)  /* (ADD leaves the flags alone) */
+    beq     \name\()_overflow
     tst     sp, #4
     subne   sp, sp, #4                  /* 8-byte alignment for C (AAPCS) */
     sub     sp, sp, #(FRAME_WORDS * 4)
@@ -56,6 +73,10 @@
     mov     r0, #\number
     str     r0, [sp, #(17 * 4)]
     b       trap_common
+\name\()_overflow:
+    mcr     p15, 0, r0, c13, c0, 4      /* TPIDRPRW: the interrupted r0 */
+    mov     r0, #\number
+    b       stack_overflow
 .endm
 
     .text
@@ -79,6 +100,39 @@ hyp_vectors:
     VECTOR vec_trap, 5
     VECTOR vec_irq, 6
     VECTOR vec_fiq, 7
+
+/*
+ * SP cannot take a frame: this CPU will not go back to what it was doing.
+ * Builds the frame on the emergency stack at the bottom of SP's slot and
+ * calls hyp_stack_overflow(), which reports and stops. Until the frame
+ * holds them, the interrupted r0 and SP wait in TPIDRPRW and TPIDRURW, the
+ * PL1 and PL0 thread registers: whatever a guest kept there is lost, which
+ * no longer matters. r0 = the vector's number.
+ */
+stack_overflow:
+    mcr     p15, 0, r0, c13, c0, 3      /* TPIDRURO: the vector */
+    mov     r0, sp
+    mcr     p15, 0, r0, c13, c0, 2      /* TPIDRURW: the interrupted SP */
+    lsr     r0, r0, #STACK_SLOT_SHIFT
+    lsl     r0, r0, #STACK_SLOT_SHIFT   /* the slot's base... */
+    add     sp, r0, #EMERGENCY_STACK_SIZE   /* ...and its emergency stack's top */
+    sub     sp, sp, #(FRAME_WORDS * 4)
+    stmia   sp, {r0-r12}
+    mrc     p15, 0, r0, c13, c0, 4
+    str     r0, [sp]
+    mrc     p15, 0, r0, c13, c0, 2
+    str     r0, [sp, #(13 * 4)]
+    str     lr, [sp, #(14 * 4)]
+    mrs     r0, ELR_hyp
+    str     r0, [sp, #(15 * 4)]
+    mrs     r0, SPSR
+    str     r0, [sp, #(16 * 4)]
+    mrc     p15, 0, r0, c13, c0, 3
+    str     r0, [sp, #(17 * 4)]
+    mov     r0, sp
+    bl      hyp_stack_overflow          /* does not return */
+1:  wfi
+    b       1b
 
 /*
  * Call-frame information (.debug_frame, for debuggers only): trap_common's

@@ -12,6 +12,7 @@
 #include <asm/pmu.h>
 #include <asm/setup.h>
 #include <asm/smp.h>
+#include <asm/stack_protector.h>
 #include <asm/sysregs.h>
 #include <asm/walk_check.h>
 #include <domain/dom0_build.h>
@@ -205,7 +206,11 @@ static void __noreturn run_dom0(void)
     arch_exit(shutdown_exit_status(code));
 }
 
-void start_hyp(uint32_t offset, uint32_t dtb_hint);
+/*
+ * Built without the stack protector: it is live when the guard changes
+ * (asm/stack_protector.h), and boot/head.S, its caller, checks nothing.
+ */
+void start_hyp(uint32_t offset, uint32_t dtb_hint) __attribute__((no_stack_protector));
 void start_hyp(uint32_t offset, uint32_t dtb_hint)
 {
     char err[BOOTINFO_ERR_LEN];
@@ -231,6 +236,8 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
         printk("device tree at 0x%llx: %s\n", (unsigned long long)dtb_pa, err);
         boot_fail("cannot continue without a valid device tree");
     }
+    /* From the tree's seeds, now that it is known to be sound. */
+    __stack_chk_guard = stack_guard_from_boot(fdt);
     use_device_tree_console(&bootinfo);
     bootinfo_print(&bootinfo);
     if (!check_table_walk_above_4g(&bootinfo))

@@ -7,7 +7,7 @@
  * Entries 2 and 3 (the domheap window) belong to whichever VCPU the CPU runs:
  * that is what makes map_domain_page private to a VCPU.
  *
- * Start-up protocol: the boot CPU fills in the roots, stacks and a trampoline
+ * Start-up protocol: the boot CPU fills in the roots and a trampoline
  * root, cleans them to the point of coherency (the new CPU reads them with
  * its caches off), then asks PSCI CPU_ON to start the CPU at secondary_entry
  * with its index as context id, and waits for it to say it is online.
@@ -39,7 +39,6 @@ unsigned int nr_online_cpus = 1;
 
 static lpae_t cpu_root[NR_CPUS][LPAE_ENTRIES] __attribute__((aligned(4096)));
 static lpae_t trampoline_root[LPAE_ENTRIES] __attribute__((aligned(4096)));
-static uint8_t cpu_stack[NR_CPUS][CPU_STACK_SIZE] __attribute__((aligned(16)));
 /* Each CPU's idle VCPU: what runs, and owns the domheap window, when nothing else does. */
 static struct vcpu idle_vcpu[NR_CPUS];
 
@@ -50,13 +49,16 @@ static struct vcpu idle_vcpu[NR_CPUS];
  */
 uint32_t smp_trampoline_root_pa;
 uint32_t smp_root_pa[NR_CPUS];
-uint32_t smp_stack_top[NR_CPUS];
 
 extern char secondary_entry[];
 
 void start_secondary(unsigned int cpu);
 
 BUILD_BUG_ON(NR_CPUS > ARCH_MAX_CPUS);
+/* boot/head.S maps a stack slot for each CPU: STACK_TOP(i) is CPU i's stack. */
+BUILD_BUG_ON(NR_CPUS != STACK_CPUS);
+BUILD_BUG_ON(STACK_CPUS * STACK_SLOT_SIZE > STACKS_VIRT_SIZE);
+BUILD_BUG_ON(STACK_SLOT_SIZE != 2 * STACK_SIZE);
 
 unsigned int arch_cpu_id(void)
 {
@@ -148,7 +150,6 @@ static void start_cpu(unsigned int i, uint32_t mpidr, paddr_t load, uint32_t fre
     cpu_root[i][1] = boot_root[1];
     init_idle_vcpu(i);
     smp_root_pa[i] = (uint32_t)image_virt_to_phys(cpu_root[i]);
-    smp_stack_top[i] = (uint32_t)(uintptr_t)&cpu_stack[i][CPU_STACK_SIZE];
     clean_dcache_to_poc(cpu_root[i], sizeof(cpu_root[i]));
     clean_dcache_to_poc(c, sizeof(*c));
     arm_trampoline(load);

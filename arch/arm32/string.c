@@ -224,12 +224,3 @@ unsigned long strtoul(const char *s, char **end, int base)
         return ~0UL;
     return neg ? 0UL - v : v;
 }
-
-/* GCC's stack protector, which libfdt is built with and so are we. */
-uintptr_t __stack_chk_guard = 0x5a17c0deu;
-
-void __stack_chk_fail(void);
-void __stack_chk_fail(void)
-{
-    panic("stack smashing detected");
-}

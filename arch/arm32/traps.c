@@ -6,10 +6,16 @@
  * aborts, the fault status (translation/permission/alignment, level, read or
  * write), then gives HDFAR/HIFAR, ELR, SPSR and the general registers: what
  * one needs to find the faulting line with addr2line or gdb.
+ *
+ * A stack overflow arrives apart, on the emergency stack (entry.S), and is
+ * reported as such: which CPU, how far below its stack SP was, then the
+ * same description and registers.
  */
 #include <arch/guest.h>
 #include <arch/machine.h>
 #include <asm/console.h>
+#include <asm/layout.h>
+#include <asm/smp.h>
 #include <asm/sysregs.h>
 #include <asm/traps.h>
 #include <inttypes.h>
@@ -115,6 +121,40 @@ static void record(const struct cpu_regs *regs, uint32_t hsr)
     last_fault.frame = (uint32_t)(uintptr_t)regs;
     last_fault.sp = regs->sp;
     last_fault.count++;
+}
+
+void hyp_stack_overflow(struct cpu_regs *regs)
+{
+    /* Per slot: a fault while reporting comes back here, on the same emergency stack. */
+    static unsigned int reports[STACK_CPUS];
+    unsigned int cpu = (regs->sp - STACKS_VIRT_START) >> STACK_SLOT_SHIFT;
+    uint32_t hsr = READ_CP32(HSR);
+
+    if (cpu >= STACK_CPUS)      /* the frame is in some slot's page, so SP was near one */
+        cpu = ((uint32_t)(uintptr_t)regs - STACKS_VIRT_START) >> STACK_SLOT_SHIFT;
+    if (reports[cpu]++) {
+        if (reports[cpu] == 2)
+            printk("\n*** another exception while reporting CPU %u's stack overflow; "
+                   "stopping ***\n", cpu);
+        arch_panic_stop();
+    }
+    console_fault(hsr, READ_CP32(HDFAR));
+    printk("\n*** stack overflow on CPU %u ***\n", cpu);
+    if (regs->sp < STACK_BOTTOM(cpu))
+        printk("  SP 0x%08" PRIx32 " is %lu bytes below the bottom of the stack "
+               "0x%08lx-0x%08lx, in the hole below it\n", regs->sp,
+               (unsigned long)(STACK_BOTTOM(cpu) - regs->sp), (unsigned long)STACK_BOTTOM(cpu),
+               (unsigned long)STACK_TOP(cpu));
+    else
+        printk("  SP 0x%08" PRIx32 " is %lu bytes above the bottom of the stack "
+               "0x%08lx-0x%08lx: no room for an exception frame\n", regs->sp,
+               (unsigned long)(regs->sp - STACK_BOTTOM(cpu)), (unsigned long)STACK_BOTTOM(cpu),
+               (unsigned long)STACK_TOP(cpu));
+    if (this_pcpu() && smp_processor_id() != cpu)
+        printk("  (HTPIDR says CPU %u: SP is on another CPU's stack)\n", smp_processor_id());
+    describe(regs, hsr, "");
+    dump_registers(regs);
+    arch_panic_stop();
 }
 
 void hyp_trap(struct cpu_regs *regs)

@@ -34,6 +34,20 @@
  * down. Filling the region one page at a time is then constant time per
  * allocation.
  *
+ * Quarantine (use after free): a freed range is not handed out again at
+ * once. Its bits stay set, so no allocation can take it and its guards stay
+ * in place, and it waits in a FIFO of the last `depth` frees; the free that
+ * finds the FIFO full clears the oldest range's bits. A stale pointer into
+ * a range freed less than `depth` frees ago therefore faults (the range is
+ * unmapped) instead of reaching the next owner's page, and vm_describe()
+ * names it as freed. Only address space waits, never memory: vfree gives
+ * the frames back at once. The FIFO is short and bounded (VM_QUARANTINE_MAX
+ * ranges): it must not pin much of the region, and the first-fit search
+ * steps over each waiting range. When nothing fits, vm_alloc empties the
+ * quarantine and searches again before it gives up, so the quarantine never
+ * makes an allocation fail. Debug builds quarantine VM_QUARANTINE_MAX
+ * frees, release builds none (docs/benchmarks.md has what it costs).
+ *
  * Lock order: vm lock, then the page-table lock, then the heap lock. The vm
  * lock is released before any panic, so a caught panic leaves a usable
  * allocator.
@@ -57,6 +71,11 @@
 #define VM_MAX_BITMAP_PAGES 32
 /* vfree unmaps this many pages at a time, remembering their frames on the stack. */
 #define VFREE_BATCH     32
+#ifdef CONFIG_DEBUG
+#define VM_QUARANTINE_DEFAULT VM_QUARANTINE_MAX
+#else
+#define VM_QUARANTINE_DEFAULT 0
+#endif
 
 static struct {
     spinlock_t lock;
@@ -69,7 +88,13 @@ static struct {
     unsigned int mapped;            /* bitmap pages mapped: top = min(mapped * 32768, end) */
     unsigned int used[VM_MAX_BITMAP_PAGES];     /* set bits per bitmap page */
     unsigned long allocations, pages;
-} vm = { .lock = SPIN_LOCK_UNLOCKED };
+    /* Freed ranges whose bits are still set, oldest at q_first (see above). */
+    struct {
+        unsigned long start, pages;
+    } quarantine[VM_QUARANTINE_MAX];
+    unsigned int q_first, q_count;
+    unsigned int q_depth;           /* how many frees wait; at most VM_QUARANTINE_MAX */
+} vm = { .lock = SPIN_LOCK_UNLOCKED, .q_depth = VM_QUARANTINE_DEFAULT };
 
 /* --- the bitmap ---------------------------------------------------------------- */
 
@@ -174,6 +199,42 @@ static void shrink(void)
     }
 }
 
+/* --- the quarantine -------------------------------------------------------------- */
+
+/* Whether a freed range waiting in the quarantine starts at page s. */
+static bool quarantined(unsigned long s)
+{
+    for (unsigned int k = 0; k < vm.q_count; k++)
+        if (vm.quarantine[(vm.q_first + k) % VM_QUARANTINE_MAX].start == s)
+            return true;
+    return false;
+}
+
+/* Clears the bits of pages [s, s + n): they may be handed out again. Vm lock held. */
+static void release_range(unsigned long s, unsigned long n)
+{
+    change_range(s, n, false);
+    vm.low = min(vm.low, s - 1);
+    shrink();
+}
+
+/* Releases the oldest waiting range. Vm lock held. */
+static void quarantine_pop(void)
+{
+    unsigned long s = vm.quarantine[vm.q_first].start, n = vm.quarantine[vm.q_first].pages;
+
+    vm.q_first = (vm.q_first + 1) % VM_QUARANTINE_MAX;
+    vm.q_count--;
+    release_range(s, n);
+}
+
+/* Releases every waiting range, oldest first. Vm lock held. */
+static void quarantine_flush(void)
+{
+    while (vm.q_count)
+        quarantine_pop();
+}
+
 /* --- describing an address ----------------------------------------------------------- */
 
 static bool bit_set(unsigned long i)
@@ -202,16 +263,18 @@ static void describe_index(unsigned long i, char *buf, size_t size)
     } else if (bit_set(i)) {
         unsigned long s = run_start(i);
 
-        fmt_snprintf(buf, size, "page %lu of the %lu-page allocation at 0x%lx", i - s,
-                     run_length(s), (unsigned long)page_va(s));
+        fmt_snprintf(buf, size, "page %lu of the %s%lu-page allocation at 0x%lx%s", i - s,
+                     quarantined(s) ? "freed " : "", run_length(s), (unsigned long)page_va(s),
+                     quarantined(s) ? " (in quarantine: a use after free)" : "");
     } else if (i > 0 && bit_set(i - 1)) {
         unsigned long s = run_start(i - 1);
 
         if (s == 0)
             fmt_snprintf(buf, size, "the guard page after the vmap bitmap");
         else
-            fmt_snprintf(buf, size, "the guard page after the %lu-page allocation at 0x%lx",
-                         run_length(s), (unsigned long)page_va(s));
+            fmt_snprintf(buf, size, "the guard page after the %s%lu-page allocation at 0x%lx",
+                         quarantined(s) ? "freed " : "", run_length(s),
+                         (unsigned long)page_va(s));
     } else {
         fmt_snprintf(buf, size, "free vmap space");
     }
@@ -257,6 +320,13 @@ static unsigned long allocation_at(const char *who, const void *va)
         describe_index(i, what, sizeof(what));
         spin_unlock(&vm.lock);
         panic("%s(%p): not an address vmap handed out: it is %s", who, va, what);
+    }
+    if (quarantined(i)) {
+        unsigned long n = run_length(i);
+
+        spin_unlock(&vm.lock);
+        panic("%s(%p): already freed: the %lu-page allocation at %p was freed and waits in "
+              "the quarantine; nothing changed", who, va, n, va);
     }
     return i;
 }
@@ -332,6 +402,7 @@ void vm_init(void)
     vm.mapped = 0;
     vm.top = 0;
     vm.allocations = vm.pages = 0;
+    vm.q_first = vm.q_count = 0;
     if (vm.bitmap_pages > VM_MAX_BITMAP_PAGES || pages < vm.bitmap_pages + 3) {
         spin_unlock(&vm.lock);
         panic("vm_init: a vmap window of %lu pages does not fit the allocator", pages);
@@ -383,10 +454,14 @@ void *vm_alloc(unsigned int nr, unsigned int align)
             z = find_next(set, vm.top, false);
         }
         /* Nothing fits below top: map another bitmap page, if there is one. */
-        if (vm.top == vm.end || !grow()) {
+        if (vm.top < vm.end && grow())
+            continue;
+        /* Or give the quarantine's ranges back: it delays reuse, it must not refuse. */
+        if (!vm.q_count) {
             spin_unlock(&vm.lock);
             return NULL;
         }
+        quarantine_flush();
     }
 
 found:
@@ -400,14 +475,34 @@ found:
     return (void *)page_va(s);
 }
 
-/* Vm lock held. */
+/* Frees [s, s + n), through the quarantine if it has room for any. Vm lock held. */
 static void free_bits(unsigned long s, unsigned long n)
 {
-    change_range(s, n, false);
-    vm.low = min(vm.low, s - 1);
     vm.allocations--;
     vm.pages -= n;
-    shrink();
+    if (!vm.q_depth) {
+        release_range(s, n);
+        return;
+    }
+    if (vm.q_count == vm.q_depth)
+        quarantine_pop();
+    vm.quarantine[(vm.q_first + vm.q_count) % VM_QUARANTINE_MAX].start = s;
+    vm.quarantine[(vm.q_first + vm.q_count) % VM_QUARANTINE_MAX].pages = n;
+    vm.q_count++;
+}
+
+unsigned int vm_quarantine_set(unsigned int depth)
+{
+    unsigned int old;
+
+    if (depth > VM_QUARANTINE_MAX)
+        panic("vm_quarantine_set(%u): at most %u frees can wait", depth, VM_QUARANTINE_MAX);
+    spin_lock(&vm.lock);
+    old = vm.q_depth;
+    quarantine_flush();
+    vm.q_depth = depth;
+    spin_unlock(&vm.lock);
+    return old;
 }
 
 /*
@@ -786,6 +881,7 @@ void vm_stats(struct vm_stats *st)
     st->bitmap_mapped = vm.mapped;
     st->allocations = vm.allocations;
     st->pages = vm.pages;
+    st->quarantined = vm.q_count;
     st->highest = vm.top;
     while (st->highest > 0 && !test_bit_(st->highest - 1))
         st->highest--;
@@ -808,6 +904,7 @@ unsigned long vm_teardown(void)
         spin_unlock(&vm.lock);
         return live;
     }
+    quarantine_flush();
     change_range(0, vm.bitmap_pages, false);
     shrink();
     /* shrink() keeps the first bitmap page; it goes too. */

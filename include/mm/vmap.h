@@ -31,6 +31,12 @@
  * function that frees it, with nothing changed. vm_free likewise refuses an
  * allocation that still has pages mapped. Running out of region or memory
  * returns NULL.
+ *
+ * Use after free: in debug builds a freed range is not handed out again
+ * until VM_QUARANTINE_MAX more frees have happened (vmap.c), so a stale
+ * pointer into it faults, and the fault report calls it freed; freeing it
+ * again panics ("already freed"). Only address space waits, never memory,
+ * and an allocation that would not fit otherwise takes it back first.
  */
 #ifndef VMAP_H
 #define VMAP_H
@@ -59,6 +65,15 @@ enum vm_kind {
 void *vm_alloc(unsigned int nr, unsigned int align);
 /* Gives back what vm_alloc returned; every page of it must be unmapped by now. */
 void vm_free(const void *va);
+
+/*
+ * How many freed ranges wait before their address space is handed out again
+ * (debug builds VM_QUARANTINE_MAX, release builds 0). vm_quarantine_set
+ * empties the quarantine, sets a new depth (0 .. VM_QUARANTINE_MAX) and
+ * returns the old one: for tests that predict placement.
+ */
+#define VM_QUARANTINE_MAX 16
+unsigned int vm_quarantine_set(unsigned int depth);
 
 /* Pages of the allocation that starts at va; panics if none does. */
 unsigned int vm_size(const void *va);
@@ -115,12 +130,14 @@ struct vm_stats {
     unsigned long allocations;      /* live allocations */
     unsigned long pages;            /* pages they hold, guards not counted */
     unsigned long highest;          /* region pages up to the end of the last allocation */
+    unsigned int quarantined;       /* freed ranges waiting in the quarantine */
 };
 void vm_stats(struct vm_stats *st);
 
 /*
  * Describes what va is in the region ("guard page after the allocation at
- * 0x...", "page 3 of the 5-page allocation at 0x...", "free", ...) into buf;
+ * 0x...", "page 3 of the 5-page allocation at 0x...", "page 0 of the freed
+ * 1-page allocation at 0x... (in quarantine: a use after free)", "free", ...) into buf;
  * false if va is outside the region. Takes no lock: for fault reports.
  */
 bool vm_describe(const void *va, char *buf, size_t size);

@@ -6,6 +6,9 @@
  *   0x00400000 - 0x009fffff   (room for a larger image; unmapped today)
  *   0x00a00000 - 0x00bfffff   fixmap: UARTs, temporary 4 KiB slots
  *   0x00c00000 - 0x00ffffff   device tree, read-only
+ *   0x01000000 - 0x011fffff   CPU stacks: per CPU a 32 KiB slot, holding (from the
+ *                             bottom) a 4 KiB emergency stack, a 12 KiB hole that
+ *                             is never mapped, and the 16 KiB stack
  *   0x02000000 - 0x07ffffff   frame table: struct page_info per RAM page
  *   0x10000000 - 0x3fffffff   vmap: vmap/ioremap/map_domain_page_global
  *   0x40000000 - 0x7fffffff   xenheap direct map (1 GiB)
@@ -33,6 +36,8 @@
 #define DTB_VIRT_START      _AC(0x00c00000, UL)
 #define DTB_VIRT_SIZE       MB(_AC(4, UL))
 #define DTB_MAX_SIZE        MB(_AC(2, UL))
+#define STACKS_VIRT_START   _AC(0x01000000, UL)
+#define STACKS_VIRT_SIZE    MB(_AC(2, UL))
 #define FRAMETABLE_VIRT_START _AC(0x02000000, UL)
 #define FRAMETABLE_VIRT_SIZE  MB(_AC(96, UL))
 #define VMAP_VIRT_START     _AC(0x10000000, UL)
@@ -41,6 +46,24 @@
 #define XENHEAP_VIRT_SIZE   GB(_AC(1, UL))
 #define DOMHEAP_VIRT_START  _AC(0x80000000, UL)
 #define DOMHEAP_VIRT_SIZE   GB(_AC(2, UL))
+
+/*
+ * The CPU stacks (boot/head.S maps them, entry.S checks them). CPU n's slot
+ * starts at STACKS_VIRT_START + n * STACK_SLOT_SIZE and is aligned to its
+ * size, twice STACK_SIZE: the stack is the slot's upper half, so an SP with
+ * bit STACK_SIZE clear lies below a stack, which the exception vectors can
+ * test without a free register. The lower half is the hole that catches an
+ * overflow, except for its first page: the emergency stack the vectors move
+ * to when SP can no longer be used.
+ */
+#define STACK_SIZE          _AC(16384, UL)
+#define STACK_SLOT_SHIFT    15
+#define STACK_SLOT_SIZE     (_AC(1, UL) << STACK_SLOT_SHIFT)
+#define EMERGENCY_STACK_SIZE _AC(4096, UL)
+#define STACK_CPUS          8       /* slots: NR_CPUS (asm/smp.h checks it) */
+#define STACK_TOP(cpu)      (STACKS_VIRT_START + ((cpu) + 1) * STACK_SLOT_SIZE)
+#define STACK_BOTTOM(cpu)   (STACK_TOP(cpu) - STACK_SIZE)
+#define EMERGENCY_STACK_TOP(cpu) (STACKS_VIRT_START + (cpu) * STACK_SLOT_SIZE + EMERGENCY_STACK_SIZE)
 
 /* Fixmap slots, 4 KiB each. */
 #define FIXMAP_EARLY_UART   0

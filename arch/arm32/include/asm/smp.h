@@ -8,13 +8,14 @@
 #ifndef ASM_SMP_H
 #define ASM_SMP_H
 
+#include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/sysregs.h>
 #include <lib/spinlock.h>
 #include <lib/types.h>
 
 #define NR_CPUS 8
-#define CPU_STACK_SIZE 16384
+/* Each CPU's stack and its guard: asm/layout.h, STACK_*. */
 
 #define HTPIDR CP32(4, c13, c0, 2)
 

@@ -39,6 +39,11 @@ int arch_semihost_exit(const uint32_t block[2]);
 uint32_t arch_smc(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3);
 
 void hyp_trap(struct cpu_regs *regs);
+/*
+ * A vector found SP unable to take a frame (entry.S): regs is on the CPU's emergency stack.
+ * Reports "stack overflow on CPU n" and stops the run.
+ */
+void hyp_stack_overflow(struct cpu_regs *regs) __attribute__((noreturn));
 /* An exception taken from a guest: saves its registers and returns to its run loop (guest.c). */
 void guest_exit(const struct cpu_regs *frame) __attribute__((noreturn));
 
