@@ -1,6 +1,7 @@
 /*
  * Host benchmark driver for callgrind (tools/bench.sh):
- *   bench --list          name, description, operations and units to divide by, per line
+ *   bench --list          per line: name, description, operations, units to divide by,
+ *                         reference ("-" if none), lock pairs per unit
  *   bench NAME N          runs NAME's set-up, N operations, tear-down
  * callgrind counts the whole process; running N and 0 operations and
  * subtracting leaves the cost of the operations alone.
@@ -35,8 +36,8 @@ int main(int argc, char **argv)
 
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (b = bench_first(); b; b = bench_next(b))
-            printf("%s\t%s\t%lu\t%lu\n", b->name, b->what, b->iterations,
-                   b->units ? b->units : 1);
+            printf("%s\t%s\t%lu\t%lu\t%s\t%lu\n", b->name, b->what, b->iterations,
+                   b->units ? b->units : 1, b->ref ? b->ref : "-", b->locks);
         return 0;
     }
     if (argc != 3) {
