@@ -82,4 +82,14 @@ const struct benchmark *bench_next(const struct benchmark *b);
  */
 int bench_run_all(const char *filter, unsigned long iterations);
 
+#ifdef CONFIG_HOST
+/*
+ * Host only: threads (1 to BENCH_MAX_THREADS) each run n order-0 domheap
+ * pairs at once; prints the rate (tests/bench/heap.c). -1 if threads is out
+ * of range.
+ */
+#define BENCH_MAX_THREADS 16
+int bench_heap_threads(unsigned int threads, unsigned long n);
+#endif
+
 #endif

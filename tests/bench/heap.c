@@ -1,7 +1,9 @@
 /*
- * Heap benchmarks, next to a minimal buddy allocator doing the same work.
+ * Heap benchmarks, next to a minimal buddy allocator doing the same work:
+ * the common case (below), the general path (split, merge, a random mix,
+ * fill and drain: further down), and the lock under contention.
  *
- * One operation is an allocation and the free that gives it back. The
+ * Common case: one operation is an allocation and the free that gives it back. The
  * set-up takes eight blocks of the order measured and gives back every
  * second one: their buddies stay held, so the free list of that order holds
  * four blocks that cannot merge. Every operation then finds a block at the
@@ -12,8 +14,10 @@
  * free list per order, 32-bit links in a per-page array, a loop to find the
  * first non-empty order, merge while the buddy is a free block of the same
  * order. No zones, no heaps, no lock, no per-page state, no counters, no
- * checks. The heap's figures include its lock; the "spinlock" benchmark
- * gives its cost (twice per operation: alloc and free).
+ * checks. Its allocation and free are calls taking the order as an
+ * argument, as the heap's API is. The heap's figures include its lock; the
+ * "spinlock" benchmark gives its cost, and make bench prints each ratio
+ * with and without it (BENCHMARK_AGAINST's lock pairs).
  */
 #include <lib/lib.h>
 #include <mm/mm.h>
@@ -21,6 +25,9 @@
 #include <test/bench.h>
 #ifdef CONFIG_HOST
 #include <host/machine.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
 #endif
 
 /* --- the heap ------------------------------------------------------------ */
@@ -466,3 +473,90 @@ BENCHMARK_SCALED(ref_fill, "minimal buddy, as heap_fill (64 MiB)", split_ref_up,
                  split_ref_down, FILL_ROUNDS, 1u << DOM_TOP);
 BENCHMARK_SCALED(ref_xen_fill, "minimal buddy, as heap_xen_fill (8 MiB)", split_ref_xen_up,
                  fill_ref_xen_run, split_ref_xen_down, FILL_ROUNDS, 1u << XEN_TOP);
+
+#ifdef CONFIG_ARM32
+#include <asm/smp.h>
+
+/*
+ * --- the lock under contention, in the image -----------------------------
+ *
+ * As heap_order0, on every online CPU at once (smp_call_all); the PMU
+ * counts the boot CPU's instructions, its waits for the lock included.
+ * make bench boots with 1, 2 and 4 CPUs. Under QEMU's -icount the CPUs take
+ * turns, so a CPU descheduled while it holds the lock makes the others spin
+ * for the rest of their turn: the figure shows that the lock is contended,
+ * not what a real machine would lose.
+ */
+static void order0_pairs(unsigned int cpu, void *arg)
+{
+    (void)cpu;
+    domheap_run(0, *(const unsigned long *)arg);
+}
+
+static void smp_order0_run(unsigned long n)
+{
+    smp_call_all(order0_pairs, &n);
+}
+
+BENCHMARK(heap_smp_order0, "as heap_order0, on every online CPU at once (the boot CPU's count)",
+          order0_setup, smp_order0_run, order0_teardown);
+#endif
+
+#ifdef CONFIG_HOST
+/*
+ * --- host threads --------------------------------------------------------
+ *
+ * The host library's heap hammered by several threads at once, with the
+ * host's real atomics in the lock (tools/bench_host.c: bench --threads T N).
+ * This one is a wall-clock rate, not an instruction count: callgrind runs
+ * one thread at a time, so it cannot show contention.
+ */
+static pthread_barrier_t threads_start;
+
+static void *thread_pairs(void *arg)
+{
+    unsigned long n = *(const unsigned long *)arg;
+
+    pthread_barrier_wait(&threads_start);
+    while (n--) {
+        struct page_info *pg = alloc_domheap_pages(NULL, 0, MEMF_no_scrub);
+
+        if (!pg)
+            panic("bench: the domheap is empty");
+        free_domheap_pages(pg, 0);
+    }
+    return NULL;
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int bench_heap_threads(unsigned int threads, unsigned long n)
+{
+    pthread_t tid[BENCH_MAX_THREADS];
+    double start, elapsed;
+
+    if (threads == 0 || threads > BENCH_MAX_THREADS)
+        return -1;
+    heap_up();
+    pthread_barrier_init(&threads_start, NULL, threads + 1);
+    for (unsigned int i = 0; i < threads; i++)
+        if (pthread_create(&tid[i], NULL, thread_pairs, &n) != 0)
+            panic("bench: cannot start thread %u", i);
+    start = seconds_now();
+    pthread_barrier_wait(&threads_start);
+    for (unsigned int i = 0; i < threads; i++)
+        pthread_join(tid[i], NULL);
+    elapsed = seconds_now() - start;
+    pthread_barrier_destroy(&threads_start);
+    heap_down();
+    printf("heap_threads %u: %.2f million order-0 pairs/s in all, %.1f ns per pair per thread\n",
+           threads, (double)(threads * n) / elapsed / 1e6, elapsed * 1e9 / (double)n);
+    return 0;
+}
+#endif
