@@ -72,7 +72,8 @@ for row in "${rows[@]}"; do
 done
 echo "(instructions per operation. image: $N ops per benchmark under qemu -icount, harness cost"
 echo " subtracted; host: callgrind, $N ops minus 0 ops. x ref: the figure over its reference's,"
-echo " with the lock / with its lock pairs taken out at the spinlock row's cost; aim: 1.5x)"
+echo " with the lock / with its lock pairs taken out at the spinlock row's cost; aim: 1.5x."
+echo " What keeps a heap row above it: docs/benchmarks.md, \"What stops the rest\")"
 [ "$BENCH" = all ] || exit 0
 echo
 echo "SMP: heap_smp_order0 (heap_order0 on every CPU at once), image, boot CPU's count per pair"
