@@ -194,7 +194,7 @@ $(BENCH_OUT)/%.c.o: %.c
 
 $(BENCH_OUT)/bench: $(BENCH_OBJS)
 	@echo "  HOSTLD  $@"
-	$(Q)$(HOST_CC) -o $@ $^ -lfdt
+	$(Q)$(HOST_CC) -o $@ $^ -lfdt -pthread
 
 $(HOST_OUT)/dtbinfo: $(HOST_OUT)/tools/dtbinfo.c.o $(HOST_OUT)/libhypmem.a
 	@echo "  HOSTLD  $@"

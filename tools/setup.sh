@@ -2,7 +2,7 @@
 # Installs what the build, the QEMU boots and the debugger need, only when missing.
 #
 #   tools/setup.sh            check and install the Debian packages, fetch libfdt for ARM
-#   tools/setup.sh --bench    the same, plus valgrind (callgrind) for make bench
+#   tools/setup.sh --bench    the same, plus valgrind (callgrind) and python3 (the plots) for make bench
 #   LIBFDT_DIR=DIR            use an ARM libfdt you already have (DIR/include, DIR/lib)
 #
 # libfdt for ARM: Debian's mirror carries no source packages, so we take the armhf
@@ -31,6 +31,7 @@ command -v dtc >/dev/null || missing+=(device-tree-compiler)
 command -v cpio >/dev/null || missing+=(cpio)
 if [ "${1:-}" = "--bench" ]; then
     command -v valgrind >/dev/null || missing+=(valgrind)
+    command -v python3 >/dev/null || missing+=(python3)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

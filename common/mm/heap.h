@@ -44,9 +44,14 @@ BUILD_BUG_ON(NR_ZONES > 32);
 BUILD_BUG_ON(MAX_ORDER >= 32);
 BUILD_BUG_ON(NR_ZONES - 1 > PGC_zone_mask >> PGC_zone_shift);
 
-/* Both heaps, with the lock that protects them (see above). */
+/*
+ * Both heaps, with the lock that protects them (see above). may_straddle:
+ * the xenheap's buffer pages are not withheld (only a host test does that),
+ * so a free block may hold frames of both heaps (see heap_of_block).
+ */
 struct heaps {
     spinlock_t lock;
+    bool may_straddle;
     struct heap heap[NR_HEAPS];
 };
 
@@ -178,9 +183,19 @@ static always_inline struct page_info *buddy_page(const struct page_info *pg, un
     return mfn_valid(buddy) ? mfn_to_page(buddy) : NULL;
 }
 
-/* The heap whose lists hold a free block: its first frame's. */
-static inline struct heap *heap_of_block(const struct page_info *pg)
+/*
+ * The heap whose lists hold the free block at pg, a half of, or a buddy of,
+ * a block of heap hp: its first frame's. With the buffer pages withheld, no
+ * free block holds frames of both heaps, so that is hp, and the split and
+ * merge loops need no look-up per level. may_straddle is heaps.may_straddle,
+ * read once by the caller: a bool may alias any store of the loop (make bench: heap_split_merge
+ * 2120 -> 1478 in the image).
+ */
+static always_inline struct heap *heap_of_block(struct heap *hp, const struct page_info *pg,
+                                                bool may_straddle)
 {
+    if (!may_straddle)
+        return hp;
     return &heaps.heap[mfn_heap(page_to_mfn(pg))];
 }
 
@@ -199,17 +214,22 @@ static inline struct heap *heap_of_block(const struct page_info *pg)
 void merge_free_block_locked(struct heap *hp, unsigned int zone, struct page_info *pg,
                              unsigned int order);
 
-/* Can the free block of this order at pg merge with its buddy? */
-static always_inline bool buddy_is_free(const struct page_info *pg, unsigned int order,
-                                        unsigned int zone)
+/*
+ * The buddy the free block of this order at pg can merge with: a free block
+ * of the same order and zone. NULL if there is none.
+ */
+static always_inline struct page_info *free_buddy(const struct page_info *pg, unsigned int order,
+                                                  unsigned int zone)
 {
-    const struct page_info *buddy;
+    struct page_info *buddy;
 
     if (order < PDX_GROUP_SHIFT)
         buddy = buddy_in_group(pg, order);
     else if (order == MAX_ORDER || !(buddy = buddy_page(pg, order)))
-        return false;
-    return is_free_block(buddy, order) && (buddy->count_info & PGC_zone_mask) == PGC_zone(zone);
+        return NULL;
+    if (!is_free_block(buddy, order) || (buddy->count_info & PGC_zone_mask) != PGC_zone(zone))
+        return NULL;
+    return buddy;
 }
 
 /*
@@ -219,7 +239,7 @@ static always_inline bool buddy_is_free(const struct page_info *pg, unsigned int
 static always_inline void insert_free_block_locked(struct heap *hp, unsigned int zone,
                                                    struct page_info *pg, unsigned int order)
 {
-    if (buddy_is_free(pg, order, zone)) {
+    if (free_buddy(pg, order, zone)) {
         merge_free_block_locked(hp, zone, pg, order);
         return;
     }

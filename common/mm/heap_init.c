@@ -123,11 +123,14 @@ void init_domheap_pages(paddr_t ps, paddr_t pe)
 void heap_set_xenheap_buffer(bool enabled)
 {
     withhold_buffer_pages = enabled;
+    if (!enabled)
+        heaps.may_straddle = true;
 }
 
 void heap_reset(void)
 {
     spin_lock_init(&heaps.lock);
     memset(heaps.heap, 0, sizeof(heaps.heap));
+    heaps.may_straddle = !withhold_buffer_pages;
     nr_buffer_pages = 0;
 }

@@ -29,15 +29,25 @@ struct benchmark {
      */
     unsigned long iterations;
     unsigned long units;
+    /*
+     * For a benchmark measured against a reference doing the same work: the reference's
+     * name, and how many spin_lock + spin_unlock pairs one unit takes, so that make bench
+     * can print the ratio with the lock's cost (the "spinlock" benchmark) taken out.
+     */
+    const char *ref;
+    unsigned long locks;
 };
 
 #define BENCHMARK(id, description, setup_fn, run_fn, teardown_fn)          \
     BENCHMARK_SCALED(id, description, setup_fn, run_fn, teardown_fn, 0, 0)
 
 #define BENCHMARK_SCALED(id, description, setup_fn, run_fn, teardown_fn, n, per) \
+    BENCHMARK_AGAINST(id, description, setup_fn, run_fn, teardown_fn, n, per, NULL, 0)
+
+#define BENCHMARK_AGAINST(id, description, setup_fn, run_fn, teardown_fn, n, per, ref_id, nlocks) \
     static const struct benchmark benchmark_desc_##id                      \
         __attribute__((used, section("benchmarks"), aligned(sizeof(void *)))) = \
-        { #id, description, setup_fn, run_fn, teardown_fn, n, per }
+        { #id, description, setup_fn, run_fn, teardown_fn, n, per, ref_id, nlocks }
 
 /* How many operations to run of b, and how many units those are in all. */
 static inline unsigned long bench_iterations_of(const struct benchmark *b, unsigned long asked)
@@ -71,5 +81,15 @@ const struct benchmark *bench_next(const struct benchmark *b);
  * a typo must not read as a successful run of nothing.
  */
 int bench_run_all(const char *filter, unsigned long iterations);
+
+#ifdef CONFIG_HOST
+/*
+ * Host only: threads (1 to BENCH_MAX_THREADS) each run n order-0 domheap
+ * pairs at once; prints the rate (tests/bench/heap.c). -1 if threads is out
+ * of range.
+ */
+#define BENCH_MAX_THREADS 16
+int bench_heap_threads(unsigned int threads, unsigned long n);
+#endif
 
 #endif
