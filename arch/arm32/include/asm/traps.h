@@ -41,6 +41,13 @@ uint32_t arch_smc(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3);
 void hyp_trap(struct cpu_regs *regs);
 /* An exception taken from a guest: saves its registers and returns to its run loop (guest.c). */
 void guest_exit(const struct cpu_regs *frame) __attribute__((noreturn));
+/*
+ * Reads or writes register reg (0-14) of v as the guest's current mode sees it, during an
+ * exit: the saved copy, or the banked register in the CPU. False for PC, or a mode whose
+ * bank this cannot reach (Hyp, Monitor: no guest runs there).
+ */
+struct vcpu;
+bool guest_reg_access(struct vcpu *v, unsigned int reg, bool write, uint32_t *value);
 
 /* HSR fields (ARM ARM B3.13.6). */
 #define HSR_EC(hsr)         ((hsr) >> 26)
