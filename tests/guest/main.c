@@ -19,7 +19,9 @@
  *   exec       code written to the last free page runs;
  *   initrd     its length and POSIX cksum match the bootargs;
  *   PSCI and SMP (smp.c), then the passed-through UART and poke=.
- * It ends with SYSTEM_OFF when every check passed, SYSTEM_RESET otherwise.
+ * It ends with SYSTEM_OFF when every check passed, SYSTEM_RESET otherwise; with hang=1 it
+ * gives no verdict at all and spins for ever with its interrupts masked: a hung dom0, for
+ * the hypervisor's watchdog to end.
  * Every wait is bounded; an unexpected exception ends the run as a failure.
  */
 #include <libfdt.h>
@@ -254,6 +256,8 @@ static bool check_entry(void)
 static uint64_t want_initrd_cksum, want_initrd_len, poke_addr;
 static bool want_initrd_check, want_poke;
 
+static uint64_t hang;         /* hang=: spin instead of giving a verdict */
+
 static void check_bootargs(void)
 {
     struct check c;
@@ -279,6 +283,8 @@ static void check_bootargs(void)
     if (rp == BOOTARG_BAD)
         problem(&c, "poke= is not a number");
     want_poke = rp == BOOTARG_OK;
+    if (bootarg_u64(bootargs, "hang", &hang) == BOOTARG_BAD)
+        problem(&c, "hang= is not a number");
     say("# bootargs \"%s\": seed %llu%s", bootargs, (unsigned long long)seed,
         rs == BOOTARG_OK ? "" : " (no seed=: the default)");
     check_end(&c);
@@ -810,5 +816,12 @@ void guest_main(void)
     check_psci(fdt);
     check_uart();
     check_poke();
+    if (hang) {
+        say("testguest: hang=%llu: no verdict; spinning for ever with interrupts masked",
+            (unsigned long long)hang);
+        __asm__ volatile("cpsid if");
+        for (;;)
+            __asm__ volatile("" ::: "memory");
+    }
     conclude();
 }
