@@ -61,7 +61,6 @@
 #define GICH_HCR_UIE    (1u << 1)
 #define LR_HW           (1u << 31)
 #define LR_PENDING      (1u << 28)
-#define LR_ACTIVE       (1u << 29)
 #define LR_STATE        (3u << 28)
 #define LR_PRIORITY(p)  (((uint32_t)(p) >> 3) << 23)
 #define LR_PHYS(id)     ((uint32_t)(id) << 10)
@@ -217,7 +216,7 @@ void gic_vcpu_stop(struct vcpu *v)
     for (unsigned int i = 0; i < nr_lrs; i++) {
         uint32_t lr = rd(gich, GICH_LR(i));
 
-        if ((lr & LR_HW) && (lr & LR_ACTIVE))
+        if ((lr & LR_HW) && (lr & LR_STATE))
             wr(gicc, GICC_DIR, (lr >> 10) & 0x3ff);
         wr(gich, GICH_LR(i), 0);
     }
