@@ -395,6 +395,7 @@ SELFTEST(domain_build, dom0_options_are_strict)
         "dom0_mem=00000000000000000000000000000000256M",
         /* Cut to 31 characters, this would read as 4K. */
         "dom0_mem=000000000000000000000000000004KB",
+        "dom0_timeout=-1", "dom0_timeout=86401", "dom0_timeout=5s", "dom0_timeout=",
     };
     struct dom0_options o;
 
@@ -404,6 +405,11 @@ SELFTEST(domain_build, dom0_options_are_strict)
     EXPECT_EQ(dom0_options_parse("", &o), 0);
     EXPECT_EQ(o.vcpus, 1);
     EXPECT_EQ(o.mem, DOM0_DEFAULT_MEM);
+    EXPECT_EQ(o.timeout, DOM0_DEFAULT_TIMEOUT);
+    EXPECT_EQ(dom0_options_parse("dom0_timeout=0", &o), 0);
+    EXPECT_EQ(o.timeout, 0);
+    EXPECT_EQ(dom0_options_parse("dom0_timeout=20", &o), 0);
+    EXPECT_EQ(o.timeout, 20);
     for (unsigned int i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         if (!EXPECT_EQ(dom0_options_parse(refused[i], &o), -EINVAL))
             selftest_diag("accepted: %s", refused[i]);
