@@ -19,7 +19,9 @@
  * distributor and deactivated, the priority mask is raised above every guest priority
  * (they are at least GIC_GUEST_MIN_PRIORITY) and the underflow maintenance interrupt is
  * enabled: once the guest has ended all but one, the mask goes back down and the
- * interrupt comes again. Nothing queues in software.
+ * interrupt comes again. Nothing queues in software. (Tried with Linux at -smp 2 limited
+ * to two list registers: interrupts deferred, and the boot passed. With one list register
+ * the underflow interrupt would be always on: gic_init() refuses a GIC with fewer than two.)
  *
  * A VCPU never leaves its CPU while it runs (common/domain/domain_run.c): the list
  * registers and the virtual interface's state stay in GICH from its start to its stop,
@@ -162,6 +164,19 @@ bool gic_init(const void *fdt)
               "hypervisor interface 0x%llx)", (unsigned long long)d, (unsigned long long)c,
               (unsigned long long)h);
     nr_lrs = (rd(gich, GICH_VTR) & 0x3f) + 1;
+    /*
+     * The underflow interrupt that undoes a deferral fires when at most one list register
+     * is in use: with a single one it would fire at once, again and again.
+     */
+    if (nr_lrs < 2) {
+        printk("gic: the hypervisor interface has %u list register(s), 2 are needed: no "
+               "domain can be given the GIC\n", nr_lrs);
+        iounmap((void *)gicd);
+        iounmap((void *)gicc);
+        iounmap((void *)gich);
+        gicd = gicc = gich = NULL;
+        return false;
+    }
     timer_freq = READ_CP32(CNTFRQ);
     /* Both groups on: the guest's GICD_CTLR is its own (domain/vgic.h). */
     wr(gicd, GICD_CTLR, 3);
