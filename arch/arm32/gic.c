@@ -203,7 +203,7 @@ void gic_vcpu_start(struct vcpu *v)
     struct domain *d = v->domain;
 
     if (!gicd)
-        panic("gic: %u's VCPU %u was given the GIC, but there is none", d->domain_id,
+        panic("gic: d%u's VCPU %u was given the GIC, but there is none", d->domain_id,
               v->vcpu_id);
     if (v->vcpu_id == 0 && !d->started_at)
         d->started_at = READ_CP64(CNTPCT);
