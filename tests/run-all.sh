@@ -221,10 +221,10 @@ fi
 # VCPU's last ticks showing CPSR.I set.
 log=$LOGS/dom0-hangs.log
 TIMEOUT=$TIMEOUT tests/qemu.sh run KERNEL="$guest_kernel" INITRD="$guest_initrd" \
-    KERNEL_ARGS="$guest_args hang=1" DOM0_MEM=32M APPEND=dom0_timeout=8 >"$log" 2>&1
+    KERNEL_ARGS="$guest_args hang=1" DOM0_MEM=32M APPEND=dom0_timeout=15 >"$log" 2>&1
 status=$?
 if [ "$status" -eq 6 ] && grep -q '^(d0) testguest: hang=1: no verdict' "$log" &&
-   grep -q '^d0: no verdict 8 s after its start' "$log" &&
+   grep -q '^d0: no verdict 15 s after its start' "$log" &&
    [ "$(tr -d '\r' <"$log" | grep '^d0v0:   tick at' | tail -n 1 | grep -c '(IRQs masked)$')" -eq 1 ]; then
     pass "dom0 that hangs with interrupts masked: the watchdog ends the run with status 6"
 else
