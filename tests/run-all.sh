@@ -317,7 +317,8 @@ if [ "$LINUX_UNDER_HYPMEM" = 1 ] && [ -s build/deps/linux/zImage ]; then
     fi
     # A hang is ended by hypmem's watchdog (dom0_timeout=), with its own report and status
     # 6, long before the runner's TIMEOUT: Linux panics with panic=0 and then waits for
-    # ever (with interrupts on, its timer ticking) with no verdict.
+    # ever (with interrupts on, its timer ticking) with no verdict. (On a loaded machine the
+    # watchdog may end it before the panic: dom0 has given no verdict either way.)
     log=$LOGS/linux-timeout.log
     TIMEOUT=120 tests/linux.sh run DOM0_ARGS="console=ttyAMA0 earlycon panic=0 rdinit=/no-such-init" \
         APPEND=dom0_timeout=20 >"$log" 2>&1
