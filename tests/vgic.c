@@ -224,3 +224,24 @@ SELFTEST(vgic, dist_refuses_undefined_accesses)
     EXPECT_EQ(v, 0);
     EXPECT_EQ(fake.writes, 0);
 }
+
+/* The watchdog's record: a ring of the last four of each, counting every one. */
+SELFTEST(vgic, notes_keep_the_last_four)
+{
+    static struct vcpu_notes n;
+
+    memset(&n, 0, sizeof(n));
+    for (uint32_t i = 0; i < 6; i++) {
+        vcpu_note_tick(&n, 100 + i, 0x1000 + i, 0x1d3, i == 5);
+        vcpu_note_exit(&n, 200 + i, 0x2000 + i, 0x13, VCPU_NOTE_IRQ | 27);
+    }
+    EXPECT_EQ(n.nr_ticks, 6);
+    EXPECT_EQ(n.nr_exits, 6);
+    for (unsigned int k = 2; k < 6; k++) {
+        EXPECT_EQ(n.tick[k % VCPU_NOTES].pc, 0x1000 + k);
+        EXPECT_EQ(n.tick[k % VCPU_NOTES].time, 100 + k);
+        EXPECT_EQ(n.tick[k % VCPU_NOTES].what, k == 5 ? VCPU_NOTE_WFI : 0);
+        EXPECT_EQ(n.exit[k % VCPU_NOTES].pc, 0x2000 + k);
+        EXPECT_EQ(n.exit[k % VCPU_NOTES].what, VCPU_NOTE_IRQ | 27);
+    }
+}

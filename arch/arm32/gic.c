@@ -30,6 +30,7 @@
  */
 #include <arch/guest.h>
 #include <arch/machine.h>
+#include <arch/p2m.h>
 #include <asm/gic.h>
 #include <asm/smp.h>
 #include <asm/sysregs.h>
@@ -41,6 +42,8 @@
 #include <lib/errno.h>
 #include <lib/lib.h>
 #include <libfdt.h>
+#include <mm/domain_page.h>
+#include <mm/mm.h>
 #include <mm/vmap.h>
 
 /* CPU interface */
@@ -245,13 +248,44 @@ void gic_vcpu_stop(struct vcpu *v)
     dsb(sy);
 }
 
+/* The halfword of v's code at guest VA va (its own translation), or false if unreadable. */
+static bool guest_code16(struct vcpu *v, uint32_t va, uint16_t *h)
+{
+    paddr_t ma;
+    const uint8_t *page;
+
+    if (gvirt_to_maddr(v->domain, va, &ma, GV2M_READ))
+        return false;
+    page = map_domain_page(paddr_to_mfn(ma));
+    *h = *(const uint16_t *)(page + (ma & (PAGE_SIZE - 1)));
+    unmap_domain_page(page);
+    return true;
+}
+
+/*
+ * Whether v waits in a WFI: an interrupt that wakes a WFI returns to the instruction after
+ * it (ARM ARM B1.8.3), so the instruction before v's PC is the WFI. A32 WFI is cond 0x0320f003,
+ * T32 0xbf30 (16 bits) or 0xf3af 0x8003 (32 bits).
+ */
+static bool in_wfi(struct vcpu *v)
+{
+    uint32_t pc = v->regs.pc;
+    uint16_t lo, hi;
+
+    if (pc < 4 || !guest_code16(v, pc - 2, &hi))
+        return false;
+    if (v->regs.cpsr & PSR_THUMB)
+        return hi == 0xbf30 || (hi == 0x8003 && guest_code16(v, pc - 4, &lo) && lo == 0xf3af);
+    return guest_code16(v, pc - 4, &lo) && ((((uint32_t)hi << 16) | lo) & 0x0fffffffu) == 0x0320f003u;
+}
+
 /* The watchdog's tick: a note of where v is, and the end of a domain out of time. */
 static bool tick(struct vcpu *v)
 {
     struct domain *d = v->domain;
     uint64_t now = READ_CP64(CNTPCT);
 
-    vcpu_note_tick(&v->notes, now, v->regs.pc, v->regs.cpsr);
+    vcpu_note_tick(&v->notes, now, v->regs.pc, v->regs.cpsr, in_wfi(v));
     if (!d->watchdog_seconds || now - d->started_at < (uint64_t)d->watchdog_seconds * timer_freq)
         return true;
     if (!__atomic_exchange_n(&d->watchdog_fired, true, __ATOMIC_ACQ_REL)) {

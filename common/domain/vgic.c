@@ -232,9 +232,10 @@ void vcpu_note_exit(struct vcpu_notes *n, uint64_t time, uint32_t pc, uint32_t c
     note(n->exit, &n->nr_exits, time, pc, cpsr, what);
 }
 
-void vcpu_note_tick(struct vcpu_notes *n, uint64_t time, uint32_t pc, uint32_t cpsr)
+void vcpu_note_tick(struct vcpu_notes *n, uint64_t time, uint32_t pc, uint32_t cpsr,
+                    bool in_wfi)
 {
-    note(n->tick, &n->nr_ticks, time, pc, cpsr, 0);
+    note(n->tick, &n->nr_ticks, time, pc, cpsr, in_wfi ? VCPU_NOTE_WFI : 0);
 }
 
 static unsigned long long ms_since(uint64_t time, uint64_t start, uint32_t freq)
@@ -255,7 +256,7 @@ void vgic_watchdog_report(struct domain *d, uint64_t start, uint32_t freq)
 {
     for (unsigned int i = 0; i < d->max_vcpus; i++) {
         const struct vcpu_notes *n = &d->vcpu[i]->notes;
-        unsigned int first, moved = 0, masked = 0, ticks;
+        unsigned int first, moved = 0, masked = 0, waiting = 0, ticks;
         char what[48];
 
         if (!n->nr_exits && !n->nr_ticks) {
@@ -276,17 +277,21 @@ void vgic_watchdog_report(struct domain *d, uint64_t start, uint32_t freq)
         for (unsigned int k = first; k < n->nr_ticks; k++) {
             const struct vcpu_note *t = &n->tick[k % VCPU_NOTES];
 
-            printk("d%uv%u:   tick at %llu ms: PC 0x%08" PRIx32 ", CPSR 0x%08" PRIx32 "%s\n",
+            printk("d%uv%u:   tick at %llu ms: PC 0x%08" PRIx32 ", CPSR 0x%08" PRIx32 "%s%s\n",
                    d->domain_id, i, ms_since(t->time, start, freq), t->pc, t->cpsr,
-                   (t->cpsr & (1u << 7)) ? " (IRQs masked)" : "");
+                   (t->cpsr & (1u << 7)) ? " (IRQs masked)" : "",
+                   (t->what & VCPU_NOTE_WFI) ? " (in a WFI)" : "");
+            if (t->what & VCPU_NOTE_WFI)
+                waiting++;
             if (k > first && t->pc != n->tick[(k - 1) % VCPU_NOTES].pc)
                 moved++;
             if (t->cpsr & (1u << 7))
                 masked++;
         }
         if (ticks >= 2)
-            printk("d%uv%u: over its last %u ticks its PC %s%s\n", d->domain_id, i, ticks,
+            printk("d%uv%u: over its last %u ticks its PC %s%s%s\n", d->domain_id, i, ticks,
                    moved ? "moved (it runs, without giving a verdict)" : "stayed put",
-                   masked == ticks ? ", with IRQs masked at every tick" : "");
+                   masked == ticks ? ", with IRQs masked at every tick" : "",
+                   waiting == ticks ? ", waiting in a WFI at every tick" : "");
     }
 }

@@ -77,9 +77,11 @@ int vgic_dist_access(struct vgic_dist *vd, const struct gicd_ops *hw, unsigned i
 struct vcpu_note {
     uint64_t time;              /* the counter at that moment */
     uint32_t pc, cpsr;
-    uint32_t what;              /* an exit: its HSR, or VCPU_NOTE_IRQ | the interrupt */
+    uint32_t what;              /* an exit: its HSR, or VCPU_NOTE_IRQ | the interrupt;
+                                   a tick: VCPU_NOTE_WFI if the VCPU waited in a WFI */
 };
 #define VCPU_NOTE_IRQ 0x80000000u
+#define VCPU_NOTE_WFI 1u
 #define VCPU_NOTES 4
 
 struct vcpu_notes {
@@ -90,12 +92,13 @@ struct vcpu_notes {
 
 void vcpu_note_exit(struct vcpu_notes *n, uint64_t time, uint32_t pc, uint32_t cpsr,
                     uint32_t what);
-void vcpu_note_tick(struct vcpu_notes *n, uint64_t time, uint32_t pc, uint32_t cpsr);
+void vcpu_note_tick(struct vcpu_notes *n, uint64_t time, uint32_t pc, uint32_t cpsr,
+                    bool in_wfi);
 
 /*
  * Prints what d's VCPUs did last, oldest first, times in milliseconds since `start` (the
  * counter at the domain's start, at freq Hz): each VCPU's last exits and its PC at the
- * last ticks, and whether that PC moved, with interrupts masked or not.
+ * last ticks, and whether that PC moved, with interrupts masked or not, in a WFI or not.
  */
 void vgic_watchdog_report(struct domain *d, uint64_t start, uint32_t freq);
 
