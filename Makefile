@@ -5,7 +5,8 @@
 #                   KERNEL=, INITRD=, KERNEL_ARGS=; DOM0_MEM=, DOM0_VCPUS=)
 #   make test       host tests, then QEMU boots; ends with "N passed, N failed"
 #   make run-linux  Debian's Linux (fetched once) as dom0 (DOM0_MEM=, DOM0_VCPUS=, DOM0_ARGS=,
-#                   KERNEL=, INITRD=, MEM=, SMP=); the exit status is dom0's verdict
+#                   KERNEL=, INITRD=, MEM=, SMP=, APPEND= hypmem's options such as
+#                   dom0_timeout=); the exit status is dom0's verdict
 #   make guest      the test guest, build/guest/testguest.bin (a raw binary to boot as KERNEL=)
 #   make debug      QEMU halted with its gdb stub, gdb-multiarch attached (tools/gdbinit.py)
 #   make gdbserver  QEMU halted, its gdb stub on a free TCP port it prints, for any gdb or IDE
@@ -222,7 +223,8 @@ run: setup image
 run-linux: setup image
 	$(Q)tests/linux.sh run MEM=$(MEM) SMP=$(SMP) $(if $(DOM0_MEM),DOM0_MEM=$(DOM0_MEM)) \
 	    $(if $(DOM0_VCPUS),DOM0_VCPUS=$(DOM0_VCPUS)) $(if $(DOM0_ARGS),DOM0_ARGS="$(DOM0_ARGS)") \
-	    $(if $(KERNEL),KERNEL=$(KERNEL)) $(if $(INITRD),INITRD=$(INITRD))
+	    $(if $(KERNEL),KERNEL=$(KERNEL)) $(if $(INITRD),INITRD=$(INITRD)) \
+	    $(if $(APPEND),APPEND="$(APPEND)")
 
 # Boot to /init in instructions, directly under QEMU and as hypmem's dom0 (tools/linux-bench.sh).
 bench-linux: setup

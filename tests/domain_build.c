@@ -15,6 +15,7 @@
 #include <domain/dom0_build.h>
 #include <domain/domain.h>
 #include <domain/domain_build.h>
+#include <domain/guest_dt.h>
 #include <lib/errno.h>
 #include <lib/lib.h>
 #include <libfdt.h>
@@ -395,6 +396,7 @@ SELFTEST(domain_build, dom0_options_are_strict)
         "dom0_mem=00000000000000000000000000000000256M",
         /* Cut to 31 characters, this would read as 4K. */
         "dom0_mem=000000000000000000000000000004KB",
+        "dom0_timeout=-1", "dom0_timeout=86401", "dom0_timeout=5s", "dom0_timeout=",
     };
     struct dom0_options o;
 
@@ -404,7 +406,44 @@ SELFTEST(domain_build, dom0_options_are_strict)
     EXPECT_EQ(dom0_options_parse("", &o), 0);
     EXPECT_EQ(o.vcpus, 1);
     EXPECT_EQ(o.mem, DOM0_DEFAULT_MEM);
+    EXPECT_EQ(o.timeout, DOM0_DEFAULT_TIMEOUT);
+    EXPECT_EQ(dom0_options_parse("dom0_timeout=0", &o), 0);
+    EXPECT_EQ(o.timeout, 0);
+    EXPECT_EQ(dom0_options_parse("dom0_timeout=20", &o), 0);
+    EXPECT_EQ(o.timeout, 20);
     for (unsigned int i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         if (!EXPECT_EQ(dom0_options_parse(refused[i], &o), -EINVAL))
             selftest_diag("accepted: %s", refused[i]);
+}
+
+/*
+ * The GIC as a domain given it finds it: at its CPU interface's address (0x08010000 on
+ * QEMU's virt board) the virtual CPU interface GICV (0x08040000), the whole 64 KiB window;
+ * its distributor unmapped (each access traps) and recorded for the trap handler.
+ */
+SELFTEST(domain_build, gic_given_maps_gicv_at_gicc_and_leaves_gicd_to_trap)
+{
+    struct kernel_info k = { 0 };
+    struct domain d;
+    p2m_type_t t;
+    unsigned long before = heap_free_pages();
+
+    domain_init(&d, 41, 16);
+    if (!EXPECT_EQ(p2m_init(&d), 0))
+        return;
+    k.d = &d;
+    k.give_gic_and_timer = true;
+    if (EXPECT_EQ(guest_dt_map_devices(&k, qemu_virt_dtb), 0)) {
+        for (unsigned long i = 0; i < 16; i++) {
+            EXPECT_EQ(mfn_x(p2m_lookup(p2m_get_hostp2m(&d), _gfn(0x08010 + i), &t)), 0x08040 + i);
+            EXPECT_EQ(t, p2m_mmio_direct_dev);
+        }
+        EXPECT(mfn_eq(p2m_lookup(p2m_get_hostp2m(&d), _gfn(0x08000), &t), INVALID_MFN));
+        EXPECT(mfn_eq(p2m_lookup(p2m_get_hostp2m(&d), _gfn(0x08030), &t), INVALID_MFN));
+        EXPECT(mfn_eq(p2m_lookup(p2m_get_hostp2m(&d), _gfn(0x08040), &t), INVALID_MFN));
+        EXPECT_EQ(d.vgic.base, 0x08000000);
+        EXPECT_EQ(d.vgic.size, 0x10000);
+    }
+    EXPECT_EQ(relinquish_memory(&d), 0);
+    EXPECT_EQ(heap_free_pages(), before);
 }

@@ -216,6 +216,20 @@ if [ "$status" -eq 0 ] && grep -q '^(d0) ok cpu_off' "$log" &&
 else
     fail "dom0" "status $status (want 0), or no cpu_off/SYSTEM_OFF line" "$log"
 fi
+# A dom0 that hangs with its interrupts masked (the test guest's hang=1, after its checks):
+# the Hyp timer still reaches hypmem, whose watchdog ends the run with status 6, its
+# VCPU's last ticks showing CPSR.I set.
+log=$LOGS/dom0-hangs.log
+TIMEOUT=$TIMEOUT tests/qemu.sh run KERNEL="$guest_kernel" INITRD="$guest_initrd" \
+    KERNEL_ARGS="$guest_args hang=1" DOM0_MEM=32M APPEND=dom0_timeout=15 >"$log" 2>&1
+status=$?
+if [ "$status" -eq 6 ] && grep -q '^(d0) testguest: hang=1: no verdict' "$log" &&
+   grep -q '^d0: no verdict 15 s after its start' "$log" &&
+   [ "$(tr -d '\r' <"$log" | grep '^d0v0:   tick at' | tail -n 1 | grep -c '(IRQs masked)$')" -eq 1 ]; then
+    pass "dom0 that hangs with interrupts masked: the watchdog ends the run with status 6"
+else
+    fail "dom0-hangs" "status $status (want 6), or no watchdog report with a masked last tick" "$log"
+fi
 log=$LOGS/dom0-fails.log
 TIMEOUT=$TIMEOUT tests/qemu.sh run KERNEL="$guest_kernel" INITRD="$guest_initrd" \
     KERNEL_ARGS="initrd_cksum=1 initrd_len=300001" DOM0_MEM=16M >"$log" 2>&1
@@ -301,17 +315,32 @@ if [ "$LINUX_UNDER_HYPMEM" = 1 ] && [ -s build/deps/linux/zImage ]; then
     else
         fail "linux-panic" "status $status (want 1), or no panic/SYSTEM_RESET line" "$log"
     fi
-    # A hang: cut off by TIMEOUT well before Linux can reach /init (3 s of wall time; the
-    # boot needs 5 or more), it must end with status 124 and name the last lines seen.
+    # A hang is ended by hypmem's watchdog (dom0_timeout=), with its own report and status
+    # 6, long before the runner's TIMEOUT: Linux panics with panic=0 and then waits for
+    # ever (with interrupts on, its timer ticking) with no verdict. (On a loaded machine the
+    # watchdog may end it before the panic: dom0 has given no verdict either way.)
     log=$LOGS/linux-timeout.log
+    TIMEOUT=120 tests/linux.sh run DOM0_ARGS="console=ttyAMA0 earlycon panic=0 rdinit=/no-such-init" \
+        APPEND=dom0_timeout=20 >"$log" 2>&1
+    status=$?
+    if [ "$status" -eq 6 ] && grep -q '^d0: no verdict 20 s after its start' "$log" &&
+       grep -q '^d0v0:   tick at [0-9]* ms: PC 0x' "$log" && grep -q '^d0: the run fails (status 6)' "$log" &&
+       ! grep -q '^linux.sh: no verdict' "$log"; then
+        pass "linux-timeout: hypmem's watchdog ends a hung dom0 with status 6 and what it did last"
+    else
+        fail "linux-timeout" "status $status (want 6), or no watchdog report from hypmem" "$log"
+    fi
+    # The runner's own backstop: cut off by TIMEOUT well before Linux can reach /init (3 s of
+    # wall time; the boot needs 5 or more), it ends with status 124 and the last lines seen.
+    log=$LOGS/linux-runner-timeout.log
     TIMEOUT=3 tests/linux.sh run >"$log" 2>&1
     status=$?
     if [ "$status" -eq 124 ] &&
        grep -q '^linux.sh: no verdict within 3s (TIMEOUT=); the last lines seen were:$' "$log" &&
        [ "$(grep -c '^linux.sh: | .' "$log")" -ge 1 ]; then
-        pass "linux-timeout: a boot with no verdict ends with status 124 and its last lines"
+        pass "linux-runner-timeout: a boot cut off by the runner ends with status 124 and its last lines"
     else
-        fail "linux-timeout" "status $status (want 124), or no last lines named" "$log"
+        fail "linux-runner-timeout" "status $status (want 124), or no last lines named" "$log"
     fi
 fi
 [ -s build/deps/linux/zImage ] ||

@@ -3,9 +3,10 @@
  * under, its start from a clean state, and the handling of each exit.
  *
  * What a guest may do is set by HCR: stage 2 on (VM), physical IRQs, FIQs and asynchronous
- * aborts routed to Hyp mode (IMO, FMO, AMO: the hypervisor enables no interrupt, so none
- * should come), SMC trapped (TSC: PSCI is emulated), WFI trapped (TWI: a WFI that nothing
- * can wake would hang its CPU; it is treated as a no-op, which the architecture allows),
+ * aborts routed to Hyp mode (IMO, FMO, AMO: for a guest without the GIC none should come;
+ * a domain given the GIC has its device interrupts forwarded by gic.c), SMC trapped (TSC:
+ * PSCI is emulated), WFI trapped for a guest without the GIC (TWI: a WFI that nothing can
+ * wake would hang its CPU; it is treated as a no-op, which the architecture allows),
  * ACTLR accesses trapped (TAC: it holds the SMP bit the hypervisor depends on), set/way
  * invalidation upgraded to clean+invalidate (SWIO: a guest's "invalidate all" would
  * otherwise discard the hypervisor's dirty lines) and barriers and maintenance broadcast
@@ -14,14 +15,16 @@
  * use the physical timer, HSTR traps the implementation-defined CP15 c15.
  *
  * Exits: HVC #0 and a trapped SMC are PSCI, HVC #0xEA1 a hypercall; a stage-2 abort (an
- * access outside the guest's p2m) is reported with the IPA, the access and the guest's PC,
- * then injected into the guest as a synchronous external abort, as Xen does: the guest
+ * access outside the guest's p2m) on the distributor of a domain given the GIC is performed
+ * for it (gic.c, domain/vgic.h); any other is reported with the IPA, the access and the
+ * guest's PC, then injected into the guest as a synchronous external abort, as Xen does: the guest
  * decides what a bus error means for it. Anything else the guest cannot have meant is
  * injected as an undefined instruction. An exit the hypervisor cannot recover from ends the
  * domain (SHUTDOWN_crash), never the hypervisor.
  */
 #include <arch/guest.h>
 #include <arch/machine.h>
+#include <asm/gic.h>
 #include <asm/smp.h>
 #include <asm/sysregs.h>
 #include <asm/traps.h>
@@ -45,8 +48,12 @@
 #define HCR_TAC     (1u << 21)
 #define GUEST_HCR   (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
                      HCR_TWI | HCR_TSC | HCR_TAC)
-/* A domain that owns the GIC takes its interrupts itself and may wait for them. */
-#define DIRECT_IRQ_HCR (GUEST_HCR & ~(HCR_FMO | HCR_IMO | HCR_AMO | HCR_TWI))
+/*
+ * A domain given the GIC may wait for its interrupts: its WFI is not trapped. Physical
+ * interrupts still come to the hypervisor (IMO), which forwards them (gic.c); IMO also
+ * lets the virtual CPU interface's interrupts reach the guest.
+ */
+#define GIC_GUEST_HCR (GUEST_HCR & ~HCR_TWI)
 
 #define HDCR_TPMCR  (1u << 5)
 #define HDCR_TPM    (1u << 6)
@@ -134,7 +141,7 @@ static void load_guest_controls(const struct vcpu *v)
     WRITE_CP32(P2M_VTCR, VTCR);
     WRITE_CP64(v->domain->p2m.vttbr, VTTBR);
     isb();
-    WRITE_CP32(v->domain->direct_interrupts ? DIRECT_IRQ_HCR : GUEST_HCR, HCR);
+    WRITE_CP32(v->domain->given_gic ? GIC_GUEST_HCR : GUEST_HCR, HCR);
     isb();
 }
 
@@ -164,6 +171,62 @@ void guest_exit(const struct cpu_regs *frame)
     c->exit_hifar = READ_CP32(HIFAR);
     c->exit_hpfar = READ_CP32(HPFAR);
     guest_return_to_hyp(&c->guest_hyp_sp, frame->vector);
+}
+
+/*
+ * The guest's banked SP and LR of one mode, which only MRS/MSR (banked) reach from Hyp mode
+ * (B9.3.9); each mode needs its own instruction.
+ */
+#define BANKED_ACCESS(mode, name)                                                         \
+    case PSR_MODE_##mode:                                                                 \
+        if (write)                                                                        \
+            __asm__ volatile(".arch_extension virt\n\tmsr " name ", %0" :: "r"(*value)); \
+        else                                                                              \
+            __asm__ volatile(".arch_extension virt\n\tmrs %0, " name : "=r"(*value));    \
+        return true
+
+static bool banked(uint32_t mode, unsigned int reg, bool write, uint32_t *value)
+{
+    if (reg == 13) {
+        switch (mode) {
+        BANKED_ACCESS(USR, "SP_usr");
+        BANKED_ACCESS(SYS, "SP_usr");
+        BANKED_ACCESS(SVC, "SP_svc");
+        BANKED_ACCESS(ABT, "SP_abt");
+        BANKED_ACCESS(UND, "SP_und");
+        BANKED_ACCESS(IRQ, "SP_irq");
+        BANKED_ACCESS(FIQ, "SP_fiq");
+        default: return false;
+        }
+    }
+    switch (mode) {
+    BANKED_ACCESS(SVC, "LR_svc");
+    BANKED_ACCESS(ABT, "LR_abt");
+    BANKED_ACCESS(UND, "LR_und");
+    BANKED_ACCESS(IRQ, "LR_irq");
+    BANKED_ACCESS(FIQ, "LR_fiq");
+    default: return false;
+    }
+}
+
+bool guest_reg_access(struct vcpu *v, unsigned int reg, bool write, uint32_t *value)
+{
+    uint32_t mode = v->regs.cpsr & PSR_MODE_MASK;
+    uint32_t *saved = NULL;
+
+    /* FIQ mode banks r8-r12 too; an exit saved the others. */
+    if (reg <= 12 && !(mode == PSR_MODE_FIQ && reg >= 8))
+        saved = &v->regs.r[reg];
+    else if (reg == 14 && (mode == PSR_MODE_USR || mode == PSR_MODE_SYS))
+        saved = &v->regs.lr;
+    if (saved) {
+        if (write)
+            *saved = *value;
+        else
+            *value = *saved;
+        return true;
+    }
+    return reg <= 14 && banked(mode, reg, write, value);
 }
 
 /* Whether a trapped conditional instruction's condition passed (ARM ARM A8.3). */
@@ -271,6 +334,18 @@ static void stage2_abort(struct vcpu *v, const struct pcpu *c, bool data)
     uint64_t ipa = ((uint64_t)(c->exit_hpfar >> 4) << PAGE_SHIFT) | (va & (PAGE_SIZE - 1));
     char access[32];
 
+    if (data && ipa_known) {
+        switch (gic_dist_trap(v, hsr, ipa)) {
+        case 1:
+            advance_pc(&v->regs, hsr);
+            return;
+        case -1:
+            inject_external_abort(v, data, va, write);
+            return;
+        default:
+            break;
+        }
+    }
     if (!data)
         fmt_snprintf(access, sizeof(access), "instruction fetch");
     else if (hsr & (1u << 24))              /* ISV: the access size is known */
@@ -369,10 +444,15 @@ static bool handle_trap(struct vcpu *v, const struct pcpu *c)
 /* Handles one exit through `vector`; returns whether v carries on. */
 static bool handle_exit(struct vcpu *v, const struct pcpu *c, unsigned int vector)
 {
-    if (vector == 5)
+    if (vector == 5) {
+        if (v->domain->given_gic)
+            vcpu_note_exit(&v->notes, READ_CP64(CNTPCT), v->regs.pc, v->regs.cpsr, c->exit_hsr);
         return handle_trap(v, c);
+    }
+    if (vector == 6 && v->domain->given_gic)
+        return gic_handle_irq(v);
     printk("%s: %s while the guest ran (HSR 0x%08" PRIx32 ", guest PC 0x%08" PRIx32 ", CPSR "
-           "0x%08" PRIx32 "): the hypervisor enables none; ending the domain\n", name_of(v),
+           "0x%08" PRIx32 "): it has no GIC, and no interrupt is enabled for it; ending the domain\n", name_of(v),
            vector == 6 ? "physical IRQ" : vector == 7 ? "physical FIQ" : "asynchronous abort",
            c->exit_hsr, v->regs.pc, v->regs.cpsr);
     domain_shutdown(v->domain, SHUTDOWN_crash);
@@ -391,6 +471,8 @@ int arch_vcpu_run(struct vcpu *v)
     c->guest = v;
     vcpu_switch_to(v);
     reset_pl1_state();
+    if (d->given_gic)
+        gic_vcpu_start(v);
     load_guest_controls(v);
     while (__atomic_load_n(&d->shutdown_code, __ATOMIC_ACQUIRE) == SHUTDOWN_running) {
         unsigned int vector = guest_enter(&v->regs, &c->guest_hyp_sp);
@@ -399,6 +481,8 @@ int arch_vcpu_run(struct vcpu *v)
             break;
     }
     unload_guest_controls();
+    if (d->given_gic)
+        gic_vcpu_stop(v);
     /*
      * Nothing of the guest stays behind: the next builder's gvirt_to_maddr() needs the PL1
      * MMU off, and the next guest on this CPU must not find this one's registers.

@@ -7,6 +7,7 @@
  */
 #include <arch/machine.h>
 #include <asm/console.h>
+#include <asm/gic.h>
 #include <asm/layout.h>
 #include <asm/pgtable.h>
 #include <asm/pmu.h>
@@ -246,6 +247,7 @@ void start_hyp(uint32_t offset, uint32_t dtb_hint)
     smp_boot_cpus(&bootinfo);
     vm_init();
     console_to_ioremap(&bootinfo);
+    gic_init(host_fdt);
 
     if (bootargs_get(bootinfo.bootargs, "bench", filter, sizeof(filter))) {
         unsigned long iterations = 1000;

@@ -43,6 +43,7 @@ int dom0_options_parse(const char *bootargs, struct dom0_options *o)
 
     o->mem = DOM0_DEFAULT_MEM;
     o->vcpus = 1;
+    o->timeout = DOM0_DEFAULT_TIMEOUT;
     o->direct_map = bootargs_get(bootargs, "dom0_direct_map", value, sizeof(value));
     /* A value that fills the buffer may have been cut: refused rather than read short. */
     if (bootargs_get(bootargs, "dom0_mem", value, sizeof(value)) &&
@@ -59,6 +60,17 @@ int dom0_options_parse(const char *bootargs, struct dom0_options *o)
         break;
     default:
         printk("dom0: dom0_max_vcpus: its VCPUs, 1 to %u\n", MAX_VIRT_CPUS);
+        return -EINVAL;
+    }
+    switch (bootargs_get_number(bootargs, "dom0_timeout", 0, DOM0_MAX_TIMEOUT, &n)) {
+    case 1:
+        o->timeout = (unsigned int)n;
+        break;
+    case 0:
+        break;
+    default:
+        printk("dom0: dom0_timeout: seconds until the watchdog ends a dom0 with no verdict, "
+               "0 (off) to %u\n", DOM0_MAX_TIMEOUT);
         return -EINVAL;
     }
     return 0;
@@ -124,6 +136,7 @@ int construct_dom0(struct domain *d, const struct bootinfo *bi, const void *host
         domain_destroy(d);
         return rc;
     }
+    d->watchdog_seconds = o->timeout;
     vcpu_set_boot_regs(d->vcpu[0], (uint32_t)kinfo.entry, 0, 0xffffffffu,
                        (uint32_t)kinfo.dtb_ipa);
     {
@@ -134,6 +147,9 @@ int construct_dom0(struct domain *d, const struct bootinfo *bi, const void *host
         printk("dom0: RAM from machine addresses 0x%llx-0x%llx, in %u piece(s)\n",
                (unsigned long long)low, (unsigned long long)high, pieces);
     }
+    if (o->timeout)
+        printk("dom0: the watchdog ends the run if dom0 gives no verdict within %u s "
+               "(dom0_timeout=)\n", o->timeout);
     printk("dom0: %llu MiB in %u bank(s)%s, %u VCPU(s); kernel at IPA 0x%llx (%llu bytes), "
            "DT at 0x%llx, initrd %s at 0x%llx (%llu bytes)\n",
            (unsigned long long)(o->mem >> 20), d->mem.nr_banks,

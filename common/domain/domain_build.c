@@ -11,10 +11,12 @@
  * Nothing records the chunks: the first page of each allocation carries PGC_head and its
  * order, so the release path finds them again by walking the banks through the p2m.
  */
+#include <arch/guest.h>
 #include <arch/mm.h>
 #include <arch/p2m.h>
 #include <domain/domain_build.h>
 #include <domain/guest_dt.h>
+#include <domain/vcpu.h>
 #include <lib/errno.h>
 #include <lib/lib.h>
 #include <mm/mm.h>
@@ -453,7 +455,15 @@ int construct_domain(struct kernel_info *kinfo, const void *host_fdt)
     rc = make_guest_dt(kinfo, host_fdt, scratch, size);
     if (!rc)
         rc = guest_dt_map_devices(kinfo, host_fdt);
-    kinfo->d->direct_interrupts = kinfo->give_gic_and_timer;
+    if (kinfo->give_gic_and_timer) {
+        struct vgic_dist *vd = &kinfo->d->vgic;
+
+        kinfo->d->given_gic = true;
+        vd->kept = arch_gic_kept();
+        vd->first_cpu = kinfo->d->vcpu[0]->processor;
+        vd->nr_vcpus = kinfo->d->max_vcpus;
+        vd->ctlr = 0;
+    }
     if (!rc)
         rc = place_dtb(kinfo, top, fdt_totalsize(scratch));
     if (!rc)

@@ -111,6 +111,7 @@ const char *shutdown_name(int code)
     case SHUTDOWN_reboot: return "SYSTEM_RESET";
     case SHUTDOWN_crash: return "crashed";
     case SHUTDOWN_halted: return "all VCPUs off";
+    case SHUTDOWN_watchdog: return "no verdict in time (watchdog)";
     default: return "unknown";
     }
 }

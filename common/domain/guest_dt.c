@@ -31,8 +31,8 @@ struct kept {
 
 /*
  * Of a GICv2's reg (distributor, CPU interface, hypervisor interface GICH, virtual CPU
- * interface GICV), a domain given the GIC gets the first two: GICH is the hypervisor's, and
- * GICV serves only a hypervisor that virtualises the CPU interface, which this one does not.
+ * interface GICV), a domain given the GIC sees the first two: GICH is the hypervisor's, and
+ * the guest's CPU interface is GICV, at the CPU interface's address (map_gic below).
  */
 #define GIC_REGS_GIVEN 2
 
@@ -302,7 +302,7 @@ static unsigned int root_cells(const void *fdt, const char *name, unsigned int d
 }
 
 /*
- * The GIC as a domain that owns it sees it: the distributor and CPU interface only
+ * The GIC as a domain given it sees it: the distributor and CPU interface only
  * (GIC_REGS_GIVEN), without the maintenance interrupt (GICH's) and without child frames
  * (a GICv2m MSI frame is not passed through). Its reg is in the host's cells here.
  */
@@ -522,50 +522,122 @@ int make_guest_dt(const struct kernel_info *kinfo, const void *host_fdt, void *b
     return rc ? fdt_fail("cannot pack the tree", NULL, rc) : 0;
 }
 
-/* Maps the first max_entries of node's reg at IPA == PA as Device memory, page-rounded. */
-static int map_node_regs(struct domain *d, const void *host_fdt, int node, const char *path,
-                         unsigned int max_entries)
+/* The host root's cells, checked: 0, or -EINVAL naming what cannot be read. */
+static int host_cells(const struct domain *d, const void *host_fdt, const char *path,
+                      unsigned int *ac, unsigned int *sc)
 {
-    unsigned int ac = root_cells(host_fdt, "#address-cells", 2);
-    unsigned int sc = root_cells(host_fdt, "#size-cells", 1);
-    const uint8_t *v;
-    int len, rc;
-
-    if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
+    *ac = root_cells(host_fdt, "#address-cells", 2);
+    *sc = root_cells(host_fdt, "#size-cells", 1);
+    if (*ac < 1 || *ac > 2 || *sc < 1 || *sc > 2) {
         printk("construct_domain: d%u: root cells %u/%u: %s's reg cannot be read\n",
-               d->domain_id, ac, sc, path);
+               d->domain_id, *ac, *sc, path);
         return -EINVAL;
-    }
-    v = fdt_getprop(host_fdt, node, "reg", &len);
-    if (!v || len <= 0 || (unsigned int)len % (4 * (ac + sc))) {
-        printk("construct_domain: d%u: %s: no usable reg to pass through\n", d->domain_id, path);
-        return -EINVAL;
-    }
-    for (int off = 0; off < len && max_entries; off += (int)(4 * (ac + sc)), max_entries--) {
-        uint64_t base = read_cells(v + off, ac), size = read_cells(v + off + 4 * ac, sc);
-        uint64_t first = base >> PAGE_SHIFT, end;
-
-        if (size == 0 || base + size < base || base + size > (1ULL << P2M_IPA_BITS)) {
-            printk("construct_domain: d%u: %s: reg 0x%llx+0x%llx is empty or beyond the "
-                   "%u-bit IPA space\n", d->domain_id, path, (unsigned long long)base,
-                   (unsigned long long)size, P2M_IPA_BITS);
-            return -EINVAL;
-        }
-        end = (base + size + PAGE_SIZE - 1) >> PAGE_SHIFT;
-        rc = map_regions_p2mt(d, _gfn((unsigned long)first), (unsigned long)(end - first),
-                              _mfn((unsigned long)first), p2m_mmio_direct_dev);
-        if (rc) {
-            printk("construct_domain: d%u: %s: cannot map 0x%llx+0x%llx (%d)\n", d->domain_id,
-                   path, (unsigned long long)base, (unsigned long long)size, rc);
-            return rc;
-        }
     }
     return 0;
 }
 
 /*
- * Maps what the guest is given at IPA == PA, as Device memory it cannot execute: the
- * console's registers, and of the GIC the distributor and CPU interface (GIC_REGS_GIVEN).
+ * Entry i of node's reg in *base and *size: 0, or -EINVAL (printed) when there is no such
+ * entry, or it is empty or beyond the IPA space.
+ */
+static int reg_entry(const struct domain *d, const void *host_fdt, int node, const char *path,
+                     unsigned int i, uint64_t *base, uint64_t *size)
+{
+    unsigned int ac, sc;
+    const uint8_t *v;
+    int len, rc = host_cells(d, host_fdt, path, &ac, &sc);
+
+    if (rc)
+        return rc;
+    v = fdt_getprop(host_fdt, node, "reg", &len);
+    if (!v || len <= 0 || (unsigned int)len % (4 * (ac + sc)) ||
+        (unsigned int)len / (4 * (ac + sc)) <= i) {
+        printk("construct_domain: d%u: %s: no reg entry %u to pass through\n", d->domain_id,
+               path, i);
+        return -EINVAL;
+    }
+    v += i * 4 * (ac + sc);
+    *base = read_cells(v, ac);
+    *size = read_cells(v + 4 * ac, sc);
+    if (*size == 0 || *base + *size < *base || *base + *size > (1ULL << P2M_IPA_BITS)) {
+        printk("construct_domain: d%u: %s: reg 0x%llx+0x%llx is empty or beyond the "
+               "%u-bit IPA space\n", d->domain_id, path, (unsigned long long)*base,
+               (unsigned long long)*size, P2M_IPA_BITS);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Maps [pa, pa + size) at IPA ipa as Device memory, page-rounded. */
+static int map_device(struct domain *d, const char *path, uint64_t ipa, uint64_t pa,
+                      uint64_t size)
+{
+    uint64_t first = pa >> PAGE_SHIFT, end = (pa + size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    int rc = map_regions_p2mt(d, _gfn((unsigned long)(ipa >> PAGE_SHIFT)),
+                              (unsigned long)(end - first), _mfn((unsigned long)first),
+                              p2m_mmio_direct_dev);
+
+    if (rc)
+        printk("construct_domain: d%u: %s: cannot map 0x%llx+0x%llx at IPA 0x%llx (%d)\n",
+               d->domain_id, path, (unsigned long long)pa, (unsigned long long)size,
+               (unsigned long long)ipa, rc);
+    return rc;
+}
+
+/* Maps all of node's reg at IPA == PA. */
+static int map_node_regs(struct domain *d, const void *host_fdt, int node, const char *path)
+{
+    unsigned int ac, sc, entries;
+    uint64_t base, size;
+    int len = 0, rc = host_cells(d, host_fdt, path, &ac, &sc);
+
+    fdt_getprop(host_fdt, node, "reg", &len);
+    entries = len > 0 ? (unsigned int)len / (4 * (ac + sc)) : 0;
+    /* Entry 0 is read even when there is none, for reg_entry's report. */
+    for (unsigned int i = 0; !rc && (i == 0 || i < entries); i++) {
+        rc = reg_entry(d, host_fdt, node, path, i, &base, &size);
+        if (!rc)
+            rc = map_device(d, path, base, base, size);
+    }
+    return rc;
+}
+
+/*
+ * The GIC of a domain given it: its CPU interface (reg entry 1) is the GIC's virtual CPU
+ * interface GICV (entry 3) mapped at the CPU interface's address, so that the guest's
+ * acknowledge, EOI and priority mask reach the list registers the hypervisor fills with no
+ * trap; its distributor (entry 0) stays unmapped: every access traps and is filtered
+ * (domain/vgic.h), and d->vgic records where it is.
+ */
+static int map_gic(struct domain *d, const void *host_fdt, int node, const char *path)
+{
+    uint64_t gicd, gicd_size, gicc, gicc_size, gicv, gicv_size;
+    int rc = reg_entry(d, host_fdt, node, path, 0, &gicd, &gicd_size);
+
+    if (!rc)
+        rc = reg_entry(d, host_fdt, node, path, 1, &gicc, &gicc_size);
+    if (!rc)
+        rc = reg_entry(d, host_fdt, node, path, 3, &gicv, &gicv_size);
+    if (rc) {
+        printk("construct_domain: d%u: %s: a GICv2 given to a guest needs its distributor, "
+               "CPU interface and virtual CPU interface in reg (entries 0, 1 and 3)\n",
+               d->domain_id, path);
+        return rc;
+    }
+    if (gicv_size < gicc_size) {
+        printk("construct_domain: d%u: %s: the virtual CPU interface (0x%llx bytes) is "
+               "smaller than the CPU interface it stands for (0x%llx)\n", d->domain_id, path,
+               (unsigned long long)gicv_size, (unsigned long long)gicc_size);
+        return -EINVAL;
+    }
+    d->vgic.base = gicd;
+    d->vgic.size = gicd_size;
+    return map_device(d, path, gicc, gicv, gicc_size);
+}
+
+/*
+ * Maps what the guest is given: the console's registers at IPA == PA, as Device memory it
+ * cannot execute, and the GIC as map_gic() says.
  */
 int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt)
 {
@@ -573,9 +645,8 @@ int guest_dt_map_devices(const struct kernel_info *kinfo, const void *host_fdt)
     int rc = collect_kept(kinfo, host_fdt, &k);
 
     if (!rc && k.console >= 0)
-        rc = map_node_regs(kinfo->d, host_fdt, k.host_node[k.console], k.path[k.console], ~0u);
+        rc = map_node_regs(kinfo->d, host_fdt, k.host_node[k.console], k.path[k.console]);
     if (!rc && k.gic >= 0)
-        rc = map_node_regs(kinfo->d, host_fdt, k.host_node[k.gic], k.path[k.gic],
-                           GIC_REGS_GIVEN);
+        rc = map_gic(kinfo->d, host_fdt, k.host_node[k.gic], k.path[k.gic]);
     return rc;
 }

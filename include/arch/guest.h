@@ -30,10 +30,13 @@ struct guest_regs {
 /* PSR bits a guest's CPSR is built from (ARM ARM B1.3.3). */
 #define PSR_MODE_MASK   0x1fu
 #define PSR_MODE_USR    0x10u
+#define PSR_MODE_FIQ    0x11u
+#define PSR_MODE_IRQ    0x12u
 #define PSR_MODE_SVC    0x13u
 #define PSR_MODE_ABT    0x17u
 #define PSR_MODE_HYP    0x1au
 #define PSR_MODE_UND    0x1bu
+#define PSR_MODE_SYS    0x1fu
 #define PSR_THUMB       (1u << 5)
 #define PSR_FIQ_MASK    (1u << 6)
 #define PSR_IRQ_MASK    (1u << 7)
@@ -56,6 +59,12 @@ int arch_vcpu_run(struct vcpu *v);
  * without waiting. Returns 0, or -EBUSY if that CPU is offline or busy.
  */
 int arch_vcpu_kick(struct vcpu *v);
+
+/*
+ * The interrupts (a bit for each of IDs 0-31) the hypervisor keeps for itself when a domain
+ * is given the GIC: the guest cannot enable, disable or configure them (domain/vgic.h).
+ */
+uint32_t arch_gic_kept(void);
 
 /* Returns once v's running flag reads false (acquire): its CPU has left v's run loop. */
 void arch_vcpu_wait(struct vcpu *v);

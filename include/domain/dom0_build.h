@@ -8,9 +8,14 @@
  *   dom0_direct_map         guest-physical == machine-physical (allocate_memory_11), as a
  *                           dom0 without an IOMMU needs; default: the banks of
  *                           domain_build.h at IPA 1 GiB and 8 GiB
- * dom0 is given the console's UART, the GIC's distributor and CPU interface and the
- * architected timer (passed through: physical interrupts go straight to it), and sees its
- * RAM, its VCPUs and PSCI.
+ *   dom0_timeout=<seconds>  the watchdog: with no verdict (SYSTEM_OFF, SYSTEM_RESET) this
+ *                           long after dom0 starts, the run ends with status 6 and what
+ *                           dom0's VCPUs did last; 0 turns it off (an interactive dom0)
+ *                           (default 90: a Linux boot to its verdict takes 5-20 s, and
+ *                           tests/linux.sh's own timeout is 120)
+ * dom0 is given the console's UART, the GIC (its device interrupts forwarded through the
+ * virtual CPU interface, its distributor filtered: domain/vgic.h) and the architected
+ * timer, and sees its RAM, its VCPUs and PSCI.
  */
 #ifndef DOM0_BUILD_H
 #define DOM0_BUILD_H
@@ -20,11 +25,14 @@
 #include <lib/types.h>
 
 #define DOM0_DEFAULT_MEM (256ULL << 20)
+#define DOM0_DEFAULT_TIMEOUT 90
+#define DOM0_MAX_TIMEOUT 86400
 
 struct dom0_options {
     paddr_t mem;
     unsigned int vcpus;
     bool direct_map;
+    unsigned int timeout;       /* seconds; 0: no watchdog */
 };
 
 /*

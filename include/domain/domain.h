@@ -12,6 +12,7 @@
 #include <lib/errno.h>
 #include <lib/spinlock.h>
 #include <lib/types.h>
+#include <domain/vgic.h>
 #include <mm/p2m.h>
 
 typedef uint16_t domid_t;
@@ -43,6 +44,7 @@ struct guest_mem {
 #define SHUTDOWN_reboot   1       /* PSCI SYSTEM_RESET */
 #define SHUTDOWN_crash    3       /* the hypervisor ended it (an exit it cannot handle) */
 #define SHUTDOWN_halted   4       /* every VCPU called CPU_OFF: nothing left to run */
+#define SHUTDOWN_watchdog 6       /* no verdict within its watchdog_seconds */
 
 #define GUEST_CONSOLE_LINE 128
 
@@ -62,10 +64,19 @@ struct domain {
     struct vcpu *vcpu[MAX_VIRT_CPUS];
     int shutdown_code;            /* SHUTDOWN_running until it stops */
     /*
-     * The domain was given the GIC (domain_build.h, give_gic_and_timer): physical interrupts
-     * go straight to it while it runs (HCR.IMO/FMO clear) and its WFI really waits.
+     * The domain was given the GIC (domain_build.h, give_gic_and_timer): its device
+     * interrupts are forwarded to it through the GIC's list registers, its "GICC" is the
+     * virtual CPU interface, and its distributor accesses trap and are filtered (vgic).
      */
-    bool direct_interrupts;
+    bool given_gic;
+    struct vgic_dist vgic;
+    /*
+     * The watchdog of a domain given the GIC: a domain with no verdict watchdog_seconds
+     * after its start is ended (SHUTDOWN_watchdog) with what its VCPUs did last; 0: never.
+     */
+    unsigned int watchdog_seconds;
+    uint64_t started_at;          /* arch: the counter when VCPU 0 first ran */
+    bool watchdog_fired;          /* set by the one CPU that reports and ends it */
     /*
      * Its shutdown ends the whole run (dom0): the CPU that handles the SYSTEM_OFF or
      * SYSTEM_RESET exits at once with shutdown_exit_status(), without waiting for the

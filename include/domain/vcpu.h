@@ -16,6 +16,7 @@
 
 #include <arch/guest.h>
 #include <arch/mapcache.h>
+#include <domain/vgic.h>
 #include <lib/types.h>
 #include <mm/mapcache.h>
 
@@ -38,6 +39,7 @@ struct vcpu {
     enum vcpu_power power;
     bool running;               /* between its CPU's entry into the run loop and its exit */
     struct guest_regs regs;     /* at entry: where it starts; during an exit: its registers */
+    struct vcpu_notes notes;    /* its last exits and watchdog ticks (domain/vgic.h) */
 };
 
 /*

@@ -3,10 +3,12 @@
  * run at PL1 under stage 2: PSCI by HVC and by a trapped SMC, SYSTEM_OFF and SYSTEM_RESET
  * as verdicts, console_io, an unknown HVC injected back as an undefined instruction, reads
  * and writes outside the guest's RAM reported and injected as external aborts, a trapped
- * WFI, and CPU_ON/CPU_OFF of a second VCPU on a second CPU. Each test builds a domain,
+ * WFI, CPU_ON/CPU_OFF of a second VCPU on a second CPU, and the trapped distributor of a
+ * domain given the GIC. Each test builds a domain,
  * runs it to its end, destroys it and checks that the heap and the VMIDs are back where
  * they were.
  */
+#include <arch/guest.h>
 #include <arch/mm.h>
 #include <asm/smp.h>
 #include <asm/sysregs.h>
@@ -31,6 +33,7 @@ SNIPPET(console);
 SNIPPET(unknown_hvc);
 SNIPPET(two_vcpus);
 SNIPPET(actlr);
+SNIPPET(gic_dist);
 
 struct snippet {
     const char *start, *end;
@@ -62,8 +65,12 @@ static bool load_snippet(struct domain *d, struct snippet s)
     return true;
 }
 
-/* Builds a domain with vcpus VCPUs from this CPU up, runs the snippet, destroys it. */
-static struct run_result run_snippet(struct snippet s, uint32_t arg, unsigned int vcpus)
+/*
+ * Builds a domain with vcpus VCPUs from this CPU up, runs the snippet, destroys it. With
+ * gic, the domain is given QEMU's GIC as dom0 is (its distributor at 0x08000000 trapped).
+ */
+static struct run_result run_snippet_with(struct snippet s, uint32_t arg, unsigned int vcpus,
+                                          bool gic)
 {
     static struct domain d;
     unsigned long free_before = heap_free_pages();
@@ -72,6 +79,12 @@ static struct run_result run_snippet(struct snippet s, uint32_t arg, unsigned in
 
     if (!EXPECT_EQ(domain_create(&d, 30, vcpus, GUEST_RAM / PAGE_SIZE, smp_processor_id()), 0))
         return r;
+    if (gic) {
+        d.given_gic = true;
+        d.vgic = (struct vgic_dist){ .base = 0x08000000, .size = 0x10000,
+                                     .kept = arch_gic_kept(),
+                                     .first_cpu = smp_processor_id(), .nr_vcpus = vcpus };
+    }
     if (EXPECT_EQ(allocate_memory(&d, GUEST_RAM), 0) && load_snippet(&d, s)) {
         vcpu_set_boot_regs(d.vcpu[0], (uint32_t)GUEST_RAM0_BASE, 0, arg, 0);
         r.shutdown = domain_run(&d);
@@ -79,6 +92,11 @@ static struct run_result run_snippet(struct snippet s, uint32_t arg, unsigned in
     EXPECT_EQ(domain_destroy(&d), 0);
     r.balanced = heap_free_pages() == free_before && p2m_vmids_in_use() == vmids;
     return r;
+}
+
+static struct run_result run_snippet(struct snippet s, uint32_t arg, unsigned int vcpus)
+{
+    return run_snippet_with(s, arg, vcpus, false);
 }
 
 SELFTEST(guest_exits, system_off_is_a_pass)
@@ -165,6 +183,19 @@ SELFTEST(guest_exits, cpu_on_starts_a_second_vcpu_on_the_next_cpu)
         return;
     }
     r = run_snippet(SNIP(two_vcpus), 0, 2);
+    EXPECT_EQ(r.shutdown, SHUTDOWN_poweroff);
+    EXPECT(r.balanced);
+}
+
+SELFTEST(guest_exits, gic_distributor_accesses_are_decoded_and_filtered)
+{
+    struct run_result r;
+
+    if (!arch_gic_kept()) {
+        selftest_skip("the tree has no GICv2 with a hypervisor interface");
+        return;
+    }
+    r = run_snippet_with(SNIP(gic_dist), 0x08000000u, 1, true);
     EXPECT_EQ(r.shutdown, SHUTDOWN_poweroff);
     EXPECT(r.balanced);
 }

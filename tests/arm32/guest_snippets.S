@@ -237,3 +237,49 @@ SNIPPET guest_snippet_two_vcpus
     .align  2
 5:  .word   0, 0
 guest_snippet_two_vcpus_end:
+
+/*
+ * The distributor of a domain given the GIC (r1: its base), each access trapped and
+ * performed by the hypervisor: a word read into LR (banked: LR_svc) must hide the
+ * hypervisor's PPIs 25 and 26 in ISENABLER0; a byte read of PPI 25's priority reads 0; a
+ * priority of 0x10 written to PPI 28 reads back raised to 0x80; a halfword read (no such
+ * GICv2 access) comes back as an abort, exactly one; TYPER says one CPU interface.
+ */
+SNIPPET guest_snippet_gic_dist
+    b       1f
+    .align  5
+2:  b       .                           /* reset */
+    b       .                           /* undefined */
+    b       .                           /* SVC */
+    b       .                           /* prefetch abort */
+    add     r7, r7, #1                  /* data abort: counted, then stepped over */
+    subs    pc, lr, #4
+    b       .
+    b       .
+1:  adr     r0, 2b
+    mcr     p15, 0, r0, c12, c0, 0      /* VBAR */
+    isb
+    mov     r4, r1
+    mov     r7, #0
+    mvn     lr, #0                      /* all ones: a load that missed LR_svc shows */
+    ldr     lr, [r4, #0x100]            /* ISENABLER0 */
+    tst     lr, #0x06000000
+    bne     3f
+    ldrb    r5, [r4, #0x419]            /* IPRIORITYR byte of PPI 25 */
+    cmp     r5, #0
+    bne     3f
+    mov     r6, #0x10
+    strb    r6, [r4, #0x41c]            /* PPI 28 */
+    ldrb    r5, [r4, #0x41c]
+    cmp     r5, #0x80
+    bne     3f
+    add     r8, r4, #0x400
+    ldrh    r5, [r8]
+    cmp     r7, #1
+    bne     3f
+    ldr     r5, [r4, #0x004]            /* TYPER */
+    and     r5, r5, #0xe0
+    PASS_IF_EQ r5, #0
+3:  PSCI    SYSTEM_RESET
+    b       .
+guest_snippet_gic_dist_end:

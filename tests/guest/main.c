@@ -13,13 +13,16 @@
  *              pattern written to all of them first (so aliased pages show);
  *   ram_bounds the word just below and just above each bank aborts, with
  *              the DFAR and DFSR the hypervisor promises, for a read and a write;
- *   gic        QEMU's GIC distributor aborts when the tree does not give it, and
- *              reads without a fault when it does (passed through to a dom0); its
- *              hypervisor interface (GICH) always aborts;
+ *   gic        QEMU's GIC distributor aborts when the tree does not give it; when it
+ *              does (a dom0), the distributor and the CPU interface (the virtual one)
+ *              read without a fault and the distributor hides the hypervisor's own
+ *              PPIs (25, 26); its hypervisor interface (GICH) always aborts;
  *   exec       code written to the last free page runs;
  *   initrd     its length and POSIX cksum match the bootargs;
  *   PSCI and SMP (smp.c), then the passed-through UART and poke=.
- * It ends with SYSTEM_OFF when every check passed, SYSTEM_RESET otherwise.
+ * It ends with SYSTEM_OFF when every check passed, SYSTEM_RESET otherwise; with hang=1 it
+ * gives no verdict at all and spins for ever with its interrupts masked: a hung dom0, for
+ * the hypervisor's watchdog to end.
  * Every wait is bounded; an unexpected exception ends the run as a failure.
  */
 #include <libfdt.h>
@@ -39,6 +42,9 @@
 /* QEMU virt's GIC distributor: never given to a test guest. */
 #define GICD_IPA        0x08000000u
 #define GICH_IPA        0x08030000u     /* QEMU's GIC hypervisor interface: never given */
+#define GICC_IPA        0x08010000u     /* its CPU interface: the virtual one, when given */
+#define GICD_ISENABLER0 0x100u
+#define HYP_PPIS        ((1u << 25) | (1u << 26))   /* maintenance, Hyp timer: the hypervisor's */
 
 /* Short-descriptor DFSR: FS[4] is bit 10, FS[3:0] bits 3:0; LPAE bit 9; WnR bit 11. */
 #define FSR_FS_MASK         0x040fu
@@ -254,6 +260,8 @@ static bool check_entry(void)
 static uint64_t want_initrd_cksum, want_initrd_len, poke_addr;
 static bool want_initrd_check, want_poke;
 
+static uint64_t hang;         /* hang=: spin instead of giving a verdict */
+
 static void check_bootargs(void)
 {
     struct check c;
@@ -279,6 +287,8 @@ static void check_bootargs(void)
     if (rp == BOOTARG_BAD)
         problem(&c, "poke= is not a number");
     want_poke = rp == BOOTARG_OK;
+    if (bootarg_u64(bootargs, "hang", &hang) == BOOTARG_BAD)
+        problem(&c, "hang= is not a number");
     say("# bootargs \"%s\": seed %llu%s", bootargs, (unsigned long long)seed,
         rs == BOOTARG_OK ? "" : " (no seed=: the default)");
     check_end(&c);
@@ -621,6 +631,21 @@ static void check_ram_bounds(void)
         probe_read32(GICD_IPA, &v, &f);
         if (f.faulted)
             problem(&c, "reading the given distributor at 0x%08x faulted", GICD_IPA);
+        /*
+         * The hypervisor has its Hyp timer and maintenance interrupt enabled on this CPU;
+         * the distributor it lets the guest see never shows them.
+         */
+        say("# gic: ISENABLER0 must not show the hypervisor's PPIs 25 and 26");
+        probe_read32(GICD_IPA + GICD_ISENABLER0, &v, &f);
+        if (f.faulted)
+            problem(&c, "reading ISENABLER0 at 0x%08x faulted", GICD_IPA + GICD_ISENABLER0);
+        else if (v & HYP_PPIS)
+            problem(&c, "ISENABLER0 reads 0x%08lx: the hypervisor's PPIs show", (unsigned long)v);
+        say("# gic: reading 0x%08x (the CPU interface: the virtual one) must not fault",
+            GICC_IPA);
+        probe_read32(GICC_IPA, &v, &f);
+        if (f.faulted)
+            problem(&c, "reading the given CPU interface at 0x%08x faulted", GICC_IPA);
     } else {
         say("# gic: reading 0x%08x (QEMU's GIC distributor, not given), which must abort",
             GICD_IPA);
@@ -810,5 +835,12 @@ void guest_main(void)
     check_psci(fdt);
     check_uart();
     check_poke();
+    if (hang) {
+        say("testguest: hang=%llu: no verdict; spinning for ever with interrupts masked",
+            (unsigned long long)hang);
+        __asm__ volatile("cpsid if");
+        for (;;)
+            __asm__ volatile("" ::: "memory");
+    }
     conclude();
 }

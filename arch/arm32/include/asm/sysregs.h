@@ -87,6 +87,8 @@
 #define HCPTR       CP32(4, c1, c1, 2)
 #define HSTR        CP32(4, c1, c1, 3)
 #define CNTHCTL     CP32(4, c14, c1, 0)
+#define CNTHP_TVAL  CP32(4, c14, c2, 0)    /* the Hyp physical timer: the watchdog's tick */
+#define CNTHP_CTL   CP32(4, c14, c2, 1)
 #define CNTVOFF     CP64(4, c14)
 #define PMCR        CP32(0, c9, c12, 0)
 

@@ -46,6 +46,13 @@ void hyp_trap(struct cpu_regs *regs);
 void hyp_stack_overflow(struct cpu_regs *regs) __attribute__((noreturn));
 /* An exception taken from a guest: saves its registers and returns to its run loop (guest.c). */
 void guest_exit(const struct cpu_regs *frame) __attribute__((noreturn));
+/*
+ * Reads or writes register reg (0-14) of v as the guest's current mode sees it, during an
+ * exit: the saved copy, or the banked register in the CPU. False for PC, or a mode whose
+ * bank this cannot reach (Hyp, Monitor: no guest runs there).
+ */
+struct vcpu;
+bool guest_reg_access(struct vcpu *v, unsigned int reg, bool write, uint32_t *value);
 
 /* HSR fields (ARM ARM B3.13.6). */
 #define HSR_EC(hsr)         ((hsr) >> 26)
