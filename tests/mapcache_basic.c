@@ -89,8 +89,8 @@ SELFTEST(mapcache, same_frame_same_va)
     EXPECT_EQ(c, a);
     EXPECT_NE(b, a);
     EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 2);
-    EXPECT_EQ(mc->hits, 1);
-    EXPECT_EQ(mc->misses, 2);
+    EXPECT_EQ(mc->misses, 2);                           /* the third map was a hit */
+    EXPECT_EQ(mc->reuses, 0);
     EXPECT_EQ(mc->nr_in_use, 2);
     mapcache_unmap(mc, a);
     EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, c)), BASE_MFN + 7);  /* one reference left */
@@ -129,8 +129,7 @@ static void fill_all_slots(bool strict, unsigned long stride)
         ok &= EXPECT_EQ(mapcache_map(mc, mfn), mapcache_slot_va(slot));
         ok &= EXPECT_EQ(mc->slot[slot].count, 2);
     }
-    EXPECT_EQ(mc->hits, MAPCACHE_SLOTS);
-    EXPECT_EQ(mc->misses, MAPCACHE_SLOTS);
+    EXPECT_EQ(mc->misses, MAPCACHE_SLOTS);              /* the second maps were hits */
     EXPECT_EQ(mapcache_check(mc), 0);
     for (unsigned int round = 0; round < 2; round++)
         for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
@@ -419,7 +418,9 @@ SELFTEST(mapcache, hash_collisions_chain)
         for (unsigned int j = 0; j < i; j++)
             ok &= EXPECT_NE(va[i], va[j]);
     }
-    EXPECT_EQ(mc->hits, COLLIDING);
+    for (unsigned int i = 0; i < COLLIDING; i++)
+        EXPECT_EQ(mc->slot[mapcache_va_slot(va[i])].count, 2);
+    EXPECT_EQ(mc->misses, COLLIDING);
     /* Take frames out of the middle, the ends, then the rest. */
     for (unsigned int step = 0; step < 3; step++) {
         for (unsigned int i = 0; i < COLLIDING; i++) {
@@ -631,7 +632,7 @@ SELFTEST(mapcache, check_detects_damage)
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_HASH);
 
     copy = *mc;
-    copy.slot[s1].next = (uint16_t)s1;                  /* LRU list loops */
+    copy.link[s1].next = (uint16_t)s1;                  /* LRU list loops */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_LRU);
 
     copy = *mc;
@@ -639,13 +640,21 @@ SELFTEST(mapcache, check_detects_damage)
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_STATE);
 
     copy = *mc;
-    copy.free_head = copy.slot[copy.free_head].next;    /* a free slot lost */
-    copy.slot[copy.free_head].prev = MAPCACHE_NONE;
+    copy.free_head = copy.link[copy.free_head].next;    /* a free slot lost */
+    copy.link[copy.free_head].prev = MAPCACHE_NONE;
     EXPECT(mapcache_check(&copy) & (MAPCACHE_BAD_STATE | MAPCACHE_BAD_COUNTERS));
 
     copy = *mc;
     copy.strict = true;                                 /* cached slots under strict */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_STATE);
+
+    copy = *mc;
+    copy.slot[MAPCACHE_NONE].count = 1;                 /* the sentinel looks in use */
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_STATE);
+
+    copy = *mc;
+    copy.slot[MAPCACHE_NONE].mfn = test_mfn(5);         /* the sentinel maps a frame */
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_STATE);
 
     mapcache_unmap(mc, mapcache_slot_va(s0));
     finish(1);

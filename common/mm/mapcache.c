@@ -17,8 +17,18 @@
  * Finding a frame's slot: a hash of the MFN (Fibonacci hashing) picks one of
  * 2048 buckets, and the slots of a bucket are chained through the slot array
  * with 16-bit indexes. With at most 1024 frames in 2048 buckets a chain is
- * expected to hold one slot, so a lookup takes expected constant time, and
- * all of a mapcache is one 16 KiB structure with no pointers in it.
+ * expected to hold one slot, so the bucket array is in effect a direct-mapped
+ * table from frame to slot, and the chains only resolve its collisions. All
+ * of a mapcache is one structure with no pointers in it.
+ *
+ * The hit, a frame that heads its chain and has users, is the common case
+ * and is inline in the header (mapcache_map_hit, mapcache_unmap_hit): hash,
+ * load the bucket, load the slot, compare, bump the count, return the VA;
+ * unmap finds the slot from the VA by arithmetic and lowers its count. An
+ * empty bucket names a sentinel slot, so the hit needs no test for it. All
+ * else (the rest of a chain, a cached frame, a miss, the last unmap, every
+ * misuse check) is here, out of line; a hit does none of those checks
+ * because none can fail on it (see mapcache_map_hit).
  *
  * Reference counts are 16 bits beside the MFN, not in the entry's four
  * software bits as in Xen: 15 nested mappings of one frame are not many
@@ -56,7 +66,8 @@
 #include <mm/pdx.h>
 #include <string.h>
 
-BUILD_BUG_ON(MAPCACHE_SLOTS >= MAPCACHE_NONE);
+BUILD_BUG_ON(MAPCACHE_NONE != MAPCACHE_SLOTS);     /* the sentinel's index */
+BUILD_BUG_ON(MAPCACHE_SLOTS > 0xffffu);             /* indexes are 16 bits, the sentinel's too */
 BUILD_BUG_ON(MAPCACHE_BUCKETS < MAPCACHE_SLOTS);
 BUILD_BUG_ON(MAPCACHE_VIRT_START & ((2u << 20) - 1));   /* the level-3 tables start a 2 MiB block */
 
@@ -69,18 +80,17 @@ static inline uint16_t idx16(unsigned int i)
 
 /*
  * Inline, with the list's head and tail passed as pointers: the reuse of a
- * cached slot takes it off the LRU list and its unmap puts it back, so
- * these sit on the path that makes the cache worth having.
+ * cached slot takes it off the LRU list and its last unmap puts it back.
  */
 static inline void list_push_tail(struct mapcache *mc, uint16_t *head, uint16_t *tail,
                                   unsigned int i)
 {
-    struct mapcache_slot *s = &mc->slot[i];
+    struct mapcache_link *l = &mc->link[i];
 
-    s->prev = *tail;
-    s->next = MAPCACHE_NONE;
+    l->prev = *tail;
+    l->next = MAPCACHE_NONE;
     if (*tail != MAPCACHE_NONE)
-        mc->slot[*tail].next = idx16(i);
+        mc->link[*tail].next = idx16(i);
     else
         *head = idx16(i);
     *tail = idx16(i);
@@ -89,17 +99,17 @@ static inline void list_push_tail(struct mapcache *mc, uint16_t *head, uint16_t 
 static inline void list_remove(struct mapcache *mc, uint16_t *head, uint16_t *tail,
                                unsigned int i)
 {
-    struct mapcache_slot *s = &mc->slot[i];
+    struct mapcache_link *l = &mc->link[i];
 
-    if (s->prev != MAPCACHE_NONE)
-        mc->slot[s->prev].next = s->next;
+    if (l->prev != MAPCACHE_NONE)
+        mc->link[l->prev].next = l->next;
     else
-        *head = s->next;
-    if (s->next != MAPCACHE_NONE)
-        mc->slot[s->next].prev = s->prev;
+        *head = l->next;
+    if (l->next != MAPCACHE_NONE)
+        mc->link[l->next].prev = l->prev;
     else
-        *tail = s->prev;
-    s->prev = s->next = MAPCACHE_NONE;
+        *tail = l->prev;
+    l->prev = l->next = MAPCACHE_NONE;
 }
 
 #define FREE_LIST(mc) &(mc)->free_head, &(mc)->free_tail
@@ -151,6 +161,10 @@ void mapcache_init(struct mapcache *mc, bool strict)
         mc->slot[i].hash_next = MAPCACHE_NONE;
         list_push_tail(mc, FREE_LIST(mc), i);
     }
+    /* The sentinel: no frame, no users, end of every chain. Never written again. */
+    mc->slot[MAPCACHE_NONE].mfn = INVALID_MFN;
+    mc->slot[MAPCACHE_NONE].count = 0;
+    mc->slot[MAPCACHE_NONE].hash_next = MAPCACHE_NONE;
 }
 
 /* --- the slot table, for panics and tests ---------------------------------- */
@@ -184,10 +198,10 @@ void mapcache_dump(const struct mapcache *mc, mapcache_dump_sink sink, void *ctx
     vcpu_name(mapcache_to_const_vcpu(mc), name, sizeof(name));
     fmt_snprintf(line, sizeof(line),
                  "mapcache of %s: %u slots, %u in use, %u cached, %u free (%s); "
-                 "hits %lu, reuses %lu, misses %lu, evictions %lu",
+                 "reuses %lu, misses %lu, evictions %lu",
                  name, MAPCACHE_SLOTS, mc->nr_in_use, mc->nr_cached,
                  MAPCACHE_SLOTS - mc->nr_in_use - mc->nr_cached,
-                 mc->strict ? "strict" : "caching", mc->hits, mc->reuses, mc->misses,
+                 mc->strict ? "strict" : "caching", mc->reuses, mc->misses,
                  mc->evictions);
     sink(ctx, line);
     sink(ctx, "  slot  va          mfn         count");
@@ -227,7 +241,10 @@ static void __noreturn noinline count_saturated(const struct mapcache *mc,
           MAPCACHE_COUNT_MAX);
 }
 
-/* No slot maps mfn yet: take a free one, else evict, else give up. */
+/*
+ * No slot maps mfn yet: take a free one, else evict, else give up. Out of
+ * line, so that the reuse of a cached slot does not pay for its registers.
+ */
 static vaddr_t noinline map_miss(struct mapcache *mc, mfn_t mfn)
 {
     struct vcpu *v = mapcache_to_vcpu(mc);
@@ -259,18 +276,18 @@ static vaddr_t noinline map_miss(struct mapcache *mc, mfn_t mfn)
     return mapcache_slot_va(i);
 }
 
-vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
+vaddr_t mapcache_map_slow(struct mapcache *mc, mfn_t mfn)
 {
     struct mapcache_slot *s;
     unsigned int i;
 
-    /* Also rejects INVALID_MFN, which marks free slots. */
+    /* Also rejects INVALID_MFN, which marks free slots and the sentinel. */
     if (unlikely(mfn_x(mfn) >> MFN_BITS))
         panic("map_domain_page(mfn 0x%lx): beyond the 40-bit physical address space",
               mfn_x(mfn));
 
     i = mapcache_lookup(mc, mfn);
-    if (unlikely(i == MAPCACHE_NONE))
+    if (i == MAPCACHE_NONE)
         return map_miss(mc, mfn);
 
     s = &mc->slot[i];
@@ -281,8 +298,6 @@ vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
         mc->reuses++;
     } else if (unlikely(s->count == MAPCACHE_COUNT_MAX)) {
         count_saturated(mc, mfn, i);
-    } else {
-        mc->hits++;
     }
     s->count++;
     return mapcache_slot_va(i);
@@ -306,7 +321,7 @@ static void __noreturn noinline bad_address(const struct mapcache *mc, const cha
           (unsigned long)va, name, i, mfn_x(mc->slot[i].mfn), why);
 }
 
-void mapcache_unmap(struct mapcache *mc, vaddr_t va)
+void mapcache_unmap_slow(struct mapcache *mc, vaddr_t va)
 {
     struct mapcache_slot *s;
     unsigned int i;
@@ -440,7 +455,7 @@ static unsigned int check_slot_list(struct check_state *st, unsigned int head,
     const char *what = cached ? "LRU list" : "free list";
     unsigned int prev = MAPCACHE_NONE, n = 0;
 
-    for (unsigned int i = head; i != MAPCACHE_NONE; i = mc->slot[i].next) {
+    for (unsigned int i = head; i != MAPCACHE_NONE; i = mc->link[i].next) {
         const struct mapcache_slot *s;
 
         if (i >= MAPCACHE_SLOTS || n++ == MAPCACHE_SLOTS) {
@@ -448,9 +463,9 @@ static unsigned int check_slot_list(struct check_state *st, unsigned int head,
             return n;
         }
         s = &mc->slot[i];
-        if (s->prev != prev)
+        if (mc->link[i].prev != prev)
             report_problem(r, kind, "%s: slot %u links back to %u, expected %u", what, i,
-                           s->prev, prev);
+                           mc->link[i].prev, prev);
         if (st->seen_list[i]++) {
             report_problem(r, MAPCACHE_BAD_STATE, "%s: slot %u is listed twice", what, i);
             return n;
@@ -516,6 +531,10 @@ unsigned int mapcache_check(const struct mapcache *mc)
                            mapcache_lookup(mc, s->mfn), i);
     }
 
+    /* A sentinel with users or a frame would let the hit path take it for a mapping. */
+    if (!mfn_eq(mc->slot[MAPCACHE_NONE].mfn, INVALID_MFN) || mc->slot[MAPCACHE_NONE].count)
+        report_problem(r, MAPCACHE_BAD_STATE, "the sentinel slot has mfn 0x%lx and count %u",
+                       mfn_x(mc->slot[MAPCACHE_NONE].mfn), mc->slot[MAPCACHE_NONE].count);
     if (mc->strict && nr_lru)
         report_problem(r, MAPCACHE_BAD_STATE, "%u slots cached under the strict policy", nr_lru);
     if (in_use != mc->nr_in_use || nr_lru != mc->nr_cached ||

@@ -10,6 +10,7 @@
 #ifndef MAPCACHE_H
 #define MAPCACHE_H
 
+#include <lib/lib.h>
 #include <lib/types.h>
 
 /*
@@ -27,14 +28,22 @@
 #define MAPCACHE_HASH_BITS 11
 #define MAPCACHE_BUCKETS (1u << MAPCACHE_HASH_BITS)
 
-/* Index meaning "no slot": the end of a chain or list. */
-#define MAPCACHE_NONE 0xffffu
+/*
+ * Index meaning "no slot": the end of a chain or list, an empty bucket. It
+ * is the index of the sentinel, one slot past the real ones, which maps
+ * nothing (INVALID_MFN) and has count 0, so that the hit path can read the
+ * slot an empty bucket names without testing for emptiness first: count 0
+ * sends it to the slow path like any slot without users.
+ */
+#define MAPCACHE_NONE MAPCACHE_SLOTS
 
 /* The most references one mapping can have; one more is a panic. */
 #define MAPCACHE_COUNT_MAX 0xffffu
 
 /*
- * One slot. Its state follows from mfn and count:
+ * One slot: what a hit reads and writes, and nothing else, so the hit
+ * touches one naturally aligned record (8 bytes in the image, 16 on the
+ * host) and finds it with a shift. Its state follows from mfn and count:
  *   mfn == INVALID_MFN            free: entry invalid, on the free list;
  *   mfn valid, count == 0         cached: entry still maps mfn, nobody uses
  *                                 it, on the LRU list (release policy only);
@@ -46,7 +55,12 @@ struct mapcache_slot {
     mfn_t mfn;
     uint16_t count;
     uint16_t hash_next;     /* next slot in the same bucket */
-    uint16_t prev, next;    /* neighbours on the free list or the LRU list */
+};
+
+/* A slot's neighbours on the free list or the LRU list: only misses and
+ * last unmaps touch them, so they live apart from the slots. */
+struct mapcache_link {
+    uint16_t prev, next;
 };
 
 struct mapcache {
@@ -61,13 +75,17 @@ struct mapcache {
     uint16_t lru_head, lru_tail;    /* cached slots, least recently released first */
     unsigned int nr_in_use;         /* slots with count > 0 */
     unsigned int nr_cached;         /* slots on the LRU list */
-    /* Statistics, for tests and benchmarks. */
-    unsigned long hits;             /* map of a frame already in use */
+    /*
+     * Statistics, for tests and benchmarks, kept on the slow paths only: a
+     * hit on a frame in use counts nowhere (tests see it in the slot's count).
+     */
     unsigned long reuses;           /* map of a cached frame: no entry written */
     unsigned long misses;           /* map that wrote an entry */
     unsigned long evictions;        /* misses that displaced a cached frame */
-    uint16_t bucket[MAPCACHE_BUCKETS];  /* first slot of each chain */
-    struct mapcache_slot slot[MAPCACHE_SLOTS];
+    /* What the hit path reads: the first slot of each chain, the slots. */
+    uint16_t bucket[MAPCACHE_BUCKETS];
+    struct mapcache_slot slot[MAPCACHE_SLOTS + 1];  /* the last is the sentinel */
+    struct mapcache_link link[MAPCACHE_SLOTS];
 };
 
 /* Fibonacci hashing: multiply by 2^32 / golden ratio, keep the top bits. An
@@ -96,6 +114,56 @@ static inline unsigned int mapcache_va_slot(vaddr_t va)
 void mapcache_init(struct mapcache *mc, bool strict);
 
 /*
+ * The slow paths of mapcache_map() and mapcache_unmap() below: everything
+ * but a hit on the first slot of a chain. Out of line, so that the hit path
+ * saves no registers and pays for none of their checks.
+ */
+vaddr_t mapcache_map_slow(struct mapcache *mc, mfn_t mfn);
+void mapcache_unmap_slow(struct mapcache *mc, vaddr_t va);
+
+/*
+ * The hit: mfn is mapped by the first slot of its chain, with users, and
+ * can take one more reference. Returns its VA with the count raised, or 0,
+ * changing nothing, when the slow path must decide (another frame or the
+ * sentinel heads the chain; the slot is cached, count 0; or saturated).
+ * No entry is written and nothing is flushed. mfn needs no check here: a
+ * slot with users maps a frame its miss checked, and no frame beyond 40
+ * bits, INVALID_MFN included, is ever in a slot with users.
+ */
+static inline vaddr_t mapcache_map_hit(struct mapcache *mc, mfn_t mfn)
+{
+    unsigned int i = mc->bucket[mapcache_hash(mfn)];
+    struct mapcache_slot *s = &mc->slot[i];
+    unsigned int count = s->count;
+
+    /* One unsigned compare rejects count 0 and MAPCACHE_COUNT_MAX. */
+    if (!mfn_eq(s->mfn, mfn) || count - 1 >= MAPCACHE_COUNT_MAX - 1)
+        return 0;
+    s->count = (uint16_t)(count + 1);
+    return mapcache_slot_va(i);
+}
+
+/*
+ * Drops one reference when it is not the last: the slot follows from va by
+ * arithmetic, and only its count is written. Returns false, changing
+ * nothing, when the slow path must decide (va outside the window, NULL
+ * included; no references; the last one).
+ */
+static inline bool mapcache_unmap_hit(struct mapcache *mc, vaddr_t va)
+{
+    vaddr_t offset = va - MAPCACHE_VIRT_START;
+    struct mapcache_slot *s;
+
+    if (offset >= MAPCACHE_VIRT_SIZE)
+        return false;
+    s = &mc->slot[offset >> PAGE_SHIFT];
+    if (s->count <= 1)
+        return false;
+    s->count--;
+    return true;
+}
+
+/*
  * Maps mfn in mc's VCPU and returns the slot's VA. A frame that is already
  * mapped (in use or cached) gets the same VA and one more reference, with
  * no entry written and no TLB flush. Otherwise a free slot is taken, or the
@@ -104,14 +172,23 @@ void mapcache_init(struct mapcache *mc, bool strict);
  * mfn is beyond 40 bits, if its count would pass MAPCACHE_COUNT_MAX, or if
  * every slot is in use (after dumping the slot table).
  */
-vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn);
+static inline vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
+{
+    vaddr_t va = mapcache_map_hit(mc, mfn);
+
+    return likely(va) ? va : mapcache_map_slow(mc, mfn);
+}
 
 /*
  * Drops one reference to the mapping that contains va (anywhere in the
  * page). Panics naming va if it is outside the window or its slot has no
  * references (never mapped, or unmapped once too often).
  */
-void mapcache_unmap(struct mapcache *mc, vaddr_t va);
+static inline void mapcache_unmap(struct mapcache *mc, vaddr_t va)
+{
+    if (unlikely(!mapcache_unmap_hit(mc, va)))
+        mapcache_unmap_slow(mc, va);
+}
 
 /* The frame behind va, which must be in use; panics naming va otherwise. */
 mfn_t mapcache_va_to_mfn(const struct mapcache *mc, vaddr_t va);

@@ -20,6 +20,7 @@
 
 struct vcpu;
 struct bootinfo;
+struct mapcache;
 
 struct pcpu {
     unsigned int id;
@@ -27,6 +28,12 @@ struct pcpu {
     bool online;
     lpae_t *root;               /* this CPU's level-1 table */
     struct vcpu *current;       /* the VCPU whose domheap window is installed */
+    /*
+     * current's mapcache, or mapcache_of_no_vcpu while there is none: one
+     * load from HTPIDR's pcpu, never NULL, so map_domain_page's hit path
+     * needs no test (arch/arm32/domain_page.c).
+     */
+    struct mapcache *mapcache;
     struct vcpu *idle;
     /* smp_call_all: a new work_seq asks for a run of work(id, work_arg). */
     void (*work)(unsigned int cpu, void *arg);
@@ -41,6 +48,13 @@ struct pcpu {
 };
 
 extern struct pcpu pcpu[NR_CPUS];
+
+/*
+ * The mapcache a CPU without a VCPU points to: empty (all zeros), so every
+ * map and unmap on it misses, and the slow path says there is no VCPU.
+ * Nothing ever writes it.
+ */
+extern struct mapcache mapcache_of_no_vcpu;
 extern unsigned int nr_online_cpus;
 
 static inline struct pcpu *this_pcpu(void)
