@@ -35,15 +35,33 @@ static struct vcpu *mapping_vcpu(const char *caller, unsigned long what)
     return v;
 }
 
+/* This CPU's mapcache, for the slow paths: panics, naming caller, if it runs no VCPU. */
+static struct mapcache *mapping_mapcache(const char *caller, unsigned long what)
+{
+    struct mapcache *mc = this_pcpu()->mapcache;
+
+    if (unlikely(mc == &mapcache_of_no_vcpu))
+        mapping_vcpu(caller, what);
+    return mc;
+}
+
 /* Out of line: a hit never comes here, and pays for none of these checks. */
 static void *noinline map_domain_page_slow(mfn_t mfn)
 {
-    struct vcpu *v = mapping_vcpu("map_domain_page", mfn_x(mfn));
+    struct mapcache *mc = mapping_mapcache("map_domain_page", mfn_x(mfn));
 
     if (unlikely(!mfn_valid(mfn)))
         panic("map_domain_page(mfn 0x%lx): pa 0x%llx is not RAM", mfn_x(mfn),
               (unsigned long long)mfn_to_paddr(mfn));
-    return (void *)mapcache_map_slow(&v->mapcache, mfn);
+    return (void *)mapcache_map_slow(mc, mfn);
+}
+
+static void noinline unmap_domain_page_slow(const void *va)
+{
+    /* As in Xen, NULL is "nothing was mapped", so cleanup paths need no test. */
+    if (!va)
+        return;
+    mapcache_unmap_slow(mapping_mapcache("unmap_domain_page", (vaddr_t)va), (vaddr_t)va);
 }
 
 /*
@@ -56,14 +74,6 @@ void *map_domain_page(mfn_t mfn)
     vaddr_t va = mapcache_map_hit(this_pcpu()->mapcache, mfn);
 
     return likely(va) ? (void *)va : map_domain_page_slow(mfn);
-}
-
-static void noinline unmap_domain_page_slow(const void *va)
-{
-    /* As in Xen, NULL is "nothing was mapped", so cleanup paths need no test. */
-    if (!va)
-        return;
-    mapcache_unmap_slow(&mapping_vcpu("unmap_domain_page", (vaddr_t)va)->mapcache, (vaddr_t)va);
 }
 
 void unmap_domain_page(const void *va)
