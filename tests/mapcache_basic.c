@@ -154,6 +154,7 @@ SELFTEST(mapcache, count_saturates_with_panic)
         va = mapcache_map(mc, test_mfn(0));
     EXPECT_EQ(va, MAPCACHE_VIRT_START);
     EXPECT_EQ(mc->slot[0].count, MAPCACHE_COUNT_MAX);
+    EXPECT_EQ(mapcache_map_hit(mc, test_mfn(0)), 0);    /* the slow path says why */
     EXPECT_PANIC("reference count of va 0x80000000 saturated", mapcache_map(mc, test_mfn(0)));
     EXPECT_EQ(mc->slot[0].count, MAPCACHE_COUNT_MAX);    /* the panic changed nothing */
     EXPECT_EQ(mapcache_check(mc), 0);
@@ -510,6 +511,123 @@ SELFTEST(mapcache, hash_spreads_strided_frames)
             mapcache_unmap(mc, mapcache_slot_va(i));
         mapcache_flush_cached(mc);
     }
+    finish(1);
+}
+
+/* --- the hit path -------------------------------------------------------- */
+
+/*
+ * mapcache_map_hit takes a frame only when it heads its chain and has users;
+ * mapcache_unmap_hit only a reference that is not the last. Everything else
+ * must be left, unchanged, to the slow paths.
+ */
+SELFTEST(mapcache, hit_path_takes_only_chain_heads_in_use)
+{
+    static mfn_t frame[2];
+    struct mapcache *mc = mc0();
+    vaddr_t a, b;
+
+    if (!EXPECT_EQ(find_colliding(frame, 2), 2) || !start(1, false))
+        return;
+    /* An empty bucket names the sentinel, which never hits. */
+    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);
+    EXPECT_EQ(mapcache_map_hit(mc, INVALID_MFN), 0);
+    EXPECT_EQ(mapcache_check(mc), 0);
+
+    a = mapcache_map(mc, frame[0]);
+    b = mapcache_map(mc, frame[1]);                     /* now the head of the chain */
+    EXPECT_EQ(mapcache_map_hit(mc, frame[1]), b);
+    EXPECT_EQ(mc->slot[mapcache_va_slot(b)].count, 2);
+    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);       /* second in the chain */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 1);
+    EXPECT_EQ(mapcache_map(mc, frame[0]), a);           /* the slow path finds it */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 2);
+    EXPECT_EQ(mc->misses, 2);
+
+    EXPECT(mapcache_unmap_hit(mc, a + 0x10));           /* one reference stays */
+    EXPECT(!mapcache_unmap_hit(mc, a));                 /* the last: slow path */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 1);
+    EXPECT(!mapcache_unmap_hit(mc, 0));                 /* NULL is outside the window */
+    EXPECT(!mapcache_unmap_hit(mc, MAPCACHE_VIRT_START - 1));
+    EXPECT(!mapcache_unmap_hit(mc, MAPCACHE_VIRT_END));
+    EXPECT(!mapcache_unmap_hit(mc, mapcache_slot_va(7)));   /* free: no references */
+    EXPECT_EQ(mapcache_check(mc), 0);
+
+    mapcache_unmap(mc, a);                              /* cached */
+    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);       /* the LRU list is the slow path's */
+    EXPECT_EQ(mc->nr_cached, 1);
+    EXPECT_EQ(mapcache_map(mc, frame[0]), a);
+    EXPECT_EQ(mc->reuses, 1);
+    mapcache_unmap(mc, a);
+    mapcache_unmap(mc, b);
+    mapcache_unmap(mc, b);
+    finish(1);
+}
+
+/* The frame an entry of v's window maps (the host's fake entries and LPAE alike). */
+static unsigned long entry_mfn(const struct vcpu *v, vaddr_t va)
+{
+    return (unsigned long)((v->arch.third[mapcache_va_slot(va)] & 0xfffffff000ull) >> PAGE_SHIFT);
+}
+
+/*
+ * On both targets the arch counts the TLB invalidations it issues for a
+ * VCPU's slots (in the image, each TLBIMVAH): a hit issues none and leaves
+ * the entry as it was; a miss into a free slot none; an eviction one.
+ */
+static void hit_does_no_tlb_maintenance(bool strict)
+{
+    struct vcpu *v = &test_vcpu[0];
+    struct mapcache *mc = &v->mapcache;
+    unsigned long before;
+    uint64_t entry;
+    vaddr_t outer;
+    bool ok = true;
+
+    if (!start(1, strict))
+        return;
+    outer = mapcache_map(mc, test_mfn(0));
+    entry = v->arch.third[mapcache_va_slot(outer)];
+    before = v->arch.tlb_flushes;
+    EXPECT_EQ(before, 0);                               /* a free slot: set, no flush */
+    for (unsigned int i = 0; i < 1000 && ok; i++) {
+        vaddr_t va = mapcache_map(mc, test_mfn(0));
+
+        ok &= EXPECT_EQ(va, outer);
+        mapcache_unmap(mc, va);
+    }
+    EXPECT_EQ(v->arch.tlb_flushes, before);
+    EXPECT_EQ(v->arch.third[mapcache_va_slot(outer)], entry);
+    EXPECT_EQ(entry_mfn(v, outer), BASE_MFN);
+    mapcache_unmap(mc, outer);
+    /* The last unmap: strict clears the entry (one flush), caching keeps it. */
+    EXPECT_EQ(v->arch.tlb_flushes, before + (strict ? 1 : 0));
+    finish(1);
+}
+
+SELFTEST(mapcache, hit_does_no_tlb_maintenance_strict) { hit_does_no_tlb_maintenance(true); }
+SELFTEST(mapcache, hit_does_no_tlb_maintenance_caching) { hit_does_no_tlb_maintenance(false); }
+
+SELFTEST(mapcache, only_an_eviction_flushes)
+{
+    struct vcpu *v = &test_vcpu[0];
+    struct mapcache *mc = &v->mapcache;
+    vaddr_t va;
+
+    if (!start(1, false))
+        return;
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)   /* every slot, free then cached */
+        mapcache_unmap(mc, mapcache_map(mc, test_mfn(i)));
+    EXPECT_EQ(v->arch.tlb_flushes, 0);
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)   /* reuses of cached slots */
+        mapcache_unmap(mc, mapcache_map(mc, test_mfn(i)));
+    EXPECT_EQ(v->arch.tlb_flushes, 0);
+    EXPECT_EQ(mc->reuses, MAPCACHE_SLOTS);
+    va = mapcache_map(mc, test_mfn(MAPCACHE_SLOTS));    /* evicts slot 0, released first */
+    EXPECT_EQ(va, mapcache_slot_va(0));
+    EXPECT_EQ(v->arch.tlb_flushes, 1);
+    EXPECT_EQ(entry_mfn(v, va), BASE_MFN + MAPCACHE_SLOTS);
+    mapcache_unmap(mc, va);
     finish(1);
 }
 

@@ -59,8 +59,10 @@ SELFTEST(vcpu, two_vcpus_on_one_cpu_see_their_own_frame)
         goto out_a;
 
     vcpu_switch_to(&vcpu_a);
+    EXPECT(this_pcpu()->mapcache == &vcpu_a.mapcache);  /* what map_domain_page reads */
     va_a = map_domain_page(page_to_mfn(pa));
     vcpu_switch_to(&vcpu_b);
+    EXPECT(this_pcpu()->mapcache == &vcpu_b.mapcache);
     va_b = map_domain_page(page_to_mfn(pb));
     /* Both fresh VCPUs used their first slot: the same VA, two frames. */
     EXPECT_EQ((uintptr_t)va_a, (uintptr_t)va_b);
