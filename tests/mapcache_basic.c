@@ -64,11 +64,11 @@ static void map_unmap_one(bool strict)
     EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va)), BASE_MFN);
     EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va + PAGE_SIZE - 1)), BASE_MFN);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), 0);
-    EXPECT_EQ(mc->nr_in_use, 1);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 1);
     EXPECT_EQ(mc->misses, 1);
     mapcache_unmap(mc, va + 0x123);                      /* anywhere in the page */
-    EXPECT_EQ(mc->nr_in_use, 0);
-    EXPECT_EQ(mc->nr_cached, strict ? 0 : 1);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), strict ? 0 : 1);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), strict ? MAPCACHE_NONE : 0);
     finish(1);
 }
@@ -90,14 +90,13 @@ SELFTEST(mapcache, same_frame_same_va)
     EXPECT_NE(b, a);
     EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 2);
     EXPECT_EQ(mc->misses, 2);                           /* the third map was a hit */
-    EXPECT_EQ(mc->reuses, 0);
-    EXPECT_EQ(mc->nr_in_use, 2);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 2);
     mapcache_unmap(mc, a);
     EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, c)), BASE_MFN + 7);  /* one reference left */
     mapcache_unmap(mc, c);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(7)), MAPCACHE_NONE);
     mapcache_unmap(mc, b);
-    EXPECT_EQ(mc->nr_in_use, 0);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
     finish(1);
 }
 
@@ -121,7 +120,7 @@ static void fill_all_slots(bool strict, unsigned long stride)
         if (!ok)
             return;
     }
-    EXPECT_EQ(mc->nr_in_use, MAPCACHE_SLOTS);
+    EXPECT_EQ(mapcache_nr_in_use(mc), MAPCACHE_SLOTS);
     for (unsigned int i = 0; i < MAPCACHE_SLOTS && ok; i++) {
         mfn_t mfn = test_mfn(i * stride);
         unsigned int slot = mapcache_lookup(mc, mfn);
@@ -134,8 +133,8 @@ static void fill_all_slots(bool strict, unsigned long stride)
     for (unsigned int round = 0; round < 2; round++)
         for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
             mapcache_unmap(mc, mapcache_slot_va(i));
-    EXPECT_EQ(mc->nr_in_use, 0);
-    EXPECT_EQ(mc->nr_cached, strict ? 0 : MAPCACHE_SLOTS);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), strict ? 0 : MAPCACHE_SLOTS);
     finish(1);
 }
 
@@ -160,7 +159,7 @@ SELFTEST(mapcache, count_saturates_with_panic)
     EXPECT_EQ(mapcache_check(mc), 0);
     for (unsigned int i = 0; i < MAPCACHE_COUNT_MAX; i++)
         mapcache_unmap(mc, va);
-    EXPECT_EQ(mc->nr_in_use, 0);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
     EXPECT_PANIC("unmap_domain_page(0x80000000)", mapcache_unmap(mc, va));
     finish(1);
 }
@@ -235,7 +234,7 @@ SELFTEST(mapcache, exhaustion_panics_with_dump)
     EXPECT_EQ(dump.slot_lines, MAPCACHE_SLOTS);
     EXPECT_EQ(dump.bad_lines, 0);
     EXPECT_EQ(dump.lines, MAPCACHE_SLOTS + 2);          /* summary, header, slots */
-    EXPECT_EQ(mc->nr_in_use, MAPCACHE_SLOTS);           /* nothing changed */
+    EXPECT_EQ(mapcache_nr_in_use(mc), MAPCACHE_SLOTS);           /* nothing changed */
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(1)), MAPCACHE_NONE);
     EXPECT_EQ(mapcache_check(mc), 0);
 
@@ -322,34 +321,33 @@ SELFTEST(mapcache, caching_keeps_released_mappings)
         return;
     a = mapcache_map(mc, test_mfn(0));
     mapcache_unmap(mc, a);
-    EXPECT_EQ(mc->nr_cached, 1);
+    EXPECT_EQ(mapcache_nr_cached(mc), 1);
     /* A new frame prefers a free slot to evicting the cached one. */
     b = mapcache_map(mc, test_mfn(1));
     EXPECT_EQ(b, mapcache_slot_va(1));
     EXPECT_EQ(mapcache_map(mc, test_mfn(0)), a);        /* cached: same VA, no miss */
-    EXPECT_EQ(mc->reuses, 1);
     EXPECT_EQ(mc->misses, 2);
-    EXPECT_EQ(mc->nr_cached, 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), 0);
     mapcache_unmap(mc, a);
     mapcache_unmap(mc, b);
-    EXPECT_EQ(mc->nr_cached, 2);
+    EXPECT_EQ(mapcache_nr_cached(mc), 2);
     /* Going strict drops what is cached. */
     mapcache_set_strict(mc, true);
-    EXPECT_EQ(mc->nr_cached, 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), 0);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), MAPCACHE_NONE);
     finish(1);
 }
 
 /*
- * Fill every slot, release them in a scrambled order, take a few back and
- * release those again, then map new frames: each must evict the slot
- * released longest ago. The test keeps its own release order to compare.
+ * The clock: with every slot mapped, new frames evict the slots without
+ * users in slot order from the hand on, skipping those in use, whatever the
+ * order they were released in; the hand wraps round. The test holds every
+ * third slot and predicts each victim.
  */
-SELFTEST(mapcache, caching_evicts_least_recently_released)
+SELFTEST(mapcache, caching_evicts_in_clock_order)
 {
-    static unsigned int order[MAPCACHE_SLOTS + 8 + 16];
     struct mapcache *mc = mc0();
-    unsigned int n = 0, next = 0;
+    unsigned int expect = 0;
     bool ok = true;
 
     if (!start(1, false))
@@ -359,29 +357,25 @@ SELFTEST(mapcache, caching_evicts_least_recently_released)
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
         unsigned int slot = (i * 389) % MAPCACHE_SLOTS;     /* 389 is odd: a permutation */
 
-        mapcache_unmap(mc, mapcache_slot_va(slot));
-        order[n++] = slot;
+        if (slot % 3)
+            mapcache_unmap(mc, mapcache_slot_va(slot));
     }
-    /* Reuse the first 8 released: they move to the back of the line. */
-    for (unsigned int i = 0; i < 8; i++) {
-        unsigned int slot = order[i];
+    /* More than a turn of the hand: it wraps round and finds the new frames' slots. */
+    for (unsigned int k = 0; k < MAPCACHE_SLOTS && ok; k++) {
+        vaddr_t va;
 
-        ok &= EXPECT_EQ(mapcache_map(mc, test_mfn(slot)), mapcache_slot_va(slot));
-        mapcache_unmap(mc, mapcache_slot_va(slot));
-        order[n++] = slot;
-    }
-    next = 8;
-    for (unsigned int k = 0; k < 16 && ok; k++) {
-        unsigned int victim = order[next++];
-        vaddr_t va = mapcache_map(mc, test_mfn(10000 + k));
-
-        ok &= EXPECT_EQ(va, mapcache_slot_va(victim));
-        ok &= EXPECT_EQ(mapcache_lookup(mc, test_mfn(victim)), MAPCACHE_NONE);
+        while (expect % 3 == 0)
+            expect = (expect + 1) % MAPCACHE_SLOTS;
+        va = mapcache_map(mc, test_mfn(10000 + k));
+        ok &= EXPECT_EQ(va, mapcache_slot_va(expect));
+        ok &= EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va)), BASE_MFN + 10000 + k);
         mapcache_unmap(mc, va);
-        order[n++] = victim;
+        expect = (expect + 1) % MAPCACHE_SLOTS;
     }
-    EXPECT_EQ(mc->evictions, 16);
-    EXPECT_EQ(mc->reuses, 8);
+    EXPECT_EQ(mc->evictions, MAPCACHE_SLOTS);
+    EXPECT_EQ(mapcache_check(mc), 0);
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i += 3)
+        mapcache_unmap(mc, mapcache_slot_va(i));
     finish(1);
 }
 
@@ -439,7 +433,7 @@ SELFTEST(mapcache, hash_collisions_chain)
             if (mapcache_lookup(mc, frame[i]) != MAPCACHE_NONE)
                 ok &= EXPECT_EQ(mapcache_lookup(mc, frame[i]), mapcache_va_slot(va[i]));
     }
-    EXPECT_EQ(mc->nr_in_use, 0);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
     finish(1);
 }
 
@@ -460,10 +454,9 @@ SELFTEST(mapcache, hash_collisions_evicted_from_chain)
         mapcache_map(mc, test_mfn(i));
         held++;
     }
-    /* Release the colliding frames odd ones first: those are evicted first. */
-    for (unsigned int pass = 0; pass < 2; pass++)
-        for (unsigned int i = 1 - pass; i < COLLIDING; i += 2)
-            mapcache_unmap(mc, mapcache_slot_va(mapcache_lookup(mc, frame[i])));
+    /* Release the odd colliding frames (slots 1, 3, ...): the clock evicts those, in order. */
+    for (unsigned int i = 1; i < COLLIDING; i += 2)
+        mapcache_unmap(mc, mapcache_slot_va(mapcache_lookup(mc, frame[i])));
     for (unsigned int k = 0; k < COLLIDING / 2 && ok; k++) {
         unsigned int victim_slot = mapcache_lookup(mc, frame[2 * k + 1]);
         vaddr_t va = mapcache_map(mc, test_mfn((4UL << 20) + k));
@@ -472,7 +465,9 @@ SELFTEST(mapcache, hash_collisions_evicted_from_chain)
         ok &= EXPECT_EQ(mapcache_lookup(mc, frame[2 * k + 1]), MAPCACHE_NONE);
         ok &= EXPECT_EQ(mapcache_check(mc), 0);
     }
-    /* The even ones are still cached, each found through what is left of the chain. */
+    for (unsigned int i = 0; i < COLLIDING; i += 2)
+        mapcache_unmap(mc, mapcache_slot_va(mapcache_lookup(mc, frame[i])));
+    /* The even ones are cached now, each found through what is left of the chain. */
     for (unsigned int i = 0; i < COLLIDING; i += 2) {
         unsigned int slot = mapcache_lookup(mc, frame[i]);
 
@@ -517,9 +512,10 @@ SELFTEST(mapcache, hash_spreads_strided_frames)
 /* --- the hit path -------------------------------------------------------- */
 
 /*
- * mapcache_map_hit takes a frame only when it heads its chain and has users;
- * mapcache_unmap_hit only a reference that is not the last. Everything else
- * must be left, unchanged, to the slow paths.
+ * mapcache_map_hit takes a frame only when it heads its chain;
+ * mapcache_unmap_hit any reference under the release policy, and all but
+ * the last under the debug policy. Everything else must be left, unchanged,
+ * to the slow paths.
  */
 SELFTEST(mapcache, hit_path_takes_only_chain_heads_in_use)
 {
@@ -545,7 +541,6 @@ SELFTEST(mapcache, hit_path_takes_only_chain_heads_in_use)
     EXPECT_EQ(mc->misses, 2);
 
     EXPECT(mapcache_unmap_hit(mc, a + 0x10));           /* one reference stays */
-    EXPECT(!mapcache_unmap_hit(mc, a));                 /* the last: slow path */
     EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 1);
     EXPECT(!mapcache_unmap_hit(mc, 0));                 /* NULL is outside the window */
     EXPECT(!mapcache_unmap_hit(mc, MAPCACHE_VIRT_START - 1));
@@ -553,13 +548,16 @@ SELFTEST(mapcache, hit_path_takes_only_chain_heads_in_use)
     EXPECT(!mapcache_unmap_hit(mc, mapcache_slot_va(7)));   /* free: no references */
     EXPECT_EQ(mapcache_check(mc), 0);
 
-    mapcache_unmap(mc, a);                              /* cached */
-    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);       /* the LRU list is the slow path's */
-    EXPECT_EQ(mc->nr_cached, 1);
-    EXPECT_EQ(mapcache_map(mc, frame[0]), a);
-    EXPECT_EQ(mc->reuses, 1);
-    mapcache_unmap(mc, a);
+    mapcache_unmap(mc, a);                              /* cached: count 0 */
+    EXPECT_EQ(mapcache_nr_cached(mc), 1);
+    EXPECT(!mapcache_unmap_hit(mc, a));                 /* no references left */
+    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);       /* still second in the chain */
     mapcache_unmap(mc, b);
+    EXPECT(mapcache_unmap_hit(mc, b));                  /* release policy: the last one too */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(b)].count, 0);
+    EXPECT_EQ(mapcache_map_hit(mc, frame[1]), b);       /* a cached head is a hit */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(b)].count, 1);
+    EXPECT_EQ(mc->misses, 2);
     mapcache_unmap(mc, b);
     finish(1);
 }
@@ -622,8 +620,8 @@ SELFTEST(mapcache, only_an_eviction_flushes)
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)   /* reuses of cached slots */
         mapcache_unmap(mc, mapcache_map(mc, test_mfn(i)));
     EXPECT_EQ(v->arch.tlb_flushes, 0);
-    EXPECT_EQ(mc->reuses, MAPCACHE_SLOTS);
-    va = mapcache_map(mc, test_mfn(MAPCACHE_SLOTS));    /* evicts slot 0, released first */
+    EXPECT_EQ(mc->misses, MAPCACHE_SLOTS);
+    va = mapcache_map(mc, test_mfn(MAPCACHE_SLOTS));    /* evicts slot 0, the hand's first */
     EXPECT_EQ(va, mapcache_slot_va(0));
     EXPECT_EQ(v->arch.tlb_flushes, 1);
     EXPECT_EQ(entry_mfn(v, va), BASE_MFN + MAPCACHE_SLOTS);
@@ -636,8 +634,8 @@ SELFTEST(mapcache, only_an_eviction_flushes)
 static void expect_unchanged(const struct mapcache *mc, unsigned int in_use,
                              unsigned int cached)
 {
-    EXPECT_EQ(mc->nr_in_use, in_use);
-    EXPECT_EQ(mc->nr_cached, cached);
+    EXPECT_EQ(mapcache_nr_in_use(mc), in_use);
+    EXPECT_EQ(mapcache_nr_cached(mc), cached);
     EXPECT_EQ(mapcache_check(mc), 0);
 }
 
@@ -738,8 +736,8 @@ SELFTEST(mapcache, check_detects_damage)
     EXPECT_EQ(mapcache_check(mc), 0);
 
     copy = *mc;
-    copy.nr_in_use++;
-    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_COUNTERS);
+    copy.hand = MAPCACHE_SLOTS;                         /* the clock off the slots */
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_STATE);
 
     copy = *mc;
     copy.slot[s0].mfn = test_mfn(2);                    /* now in the wrong bucket */
@@ -750,24 +748,24 @@ SELFTEST(mapcache, check_detects_damage)
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_HASH);
 
     copy = *mc;
-    copy.link[s1].next = (uint16_t)s1;                  /* LRU list loops */
-    EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_LRU);
+    copy.link[copy.free_head].next = copy.free_head;    /* the free list loops */
+    EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_FREE);
 
     copy = *mc;
-    copy.slot[s0].count = 0;                            /* unused, but on no list */
+    copy.slot[s0].mfn = INVALID_MFN;                    /* free, with users, on a chain */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_STATE);
 
     copy = *mc;
     copy.free_head = copy.link[copy.free_head].next;    /* a free slot lost */
     copy.link[copy.free_head].prev = MAPCACHE_NONE;
-    EXPECT(mapcache_check(&copy) & (MAPCACHE_BAD_STATE | MAPCACHE_BAD_COUNTERS));
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_FREE);
 
     copy = *mc;
     copy.strict = true;                                 /* cached slots under strict */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_STATE);
 
     copy = *mc;
-    copy.slot[MAPCACHE_NONE].count = 1;                 /* the sentinel looks in use */
+    copy.slot[MAPCACHE_NONE].count = 1;                 /* the sentinel could take a user */
     EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_STATE);
 
     copy = *mc;

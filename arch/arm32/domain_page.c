@@ -22,7 +22,7 @@
 BUILD_BUG_ON(MAPCACHE_VIRT_START != DOMHEAP_VIRT_START);
 BUILD_BUG_ON(MAPCACHE_VIRT_SIZE > DOMHEAP_VIRT_SIZE);
 
-/* See asm/smp.h: all zeros, so that every lookup in it misses. */
+/* See asm/smp.h: empty, so that every lookup in it misses. */
 struct mapcache mapcache_of_no_vcpu;
 
 static struct vcpu *mapping_vcpu(const char *caller, unsigned long what)

@@ -113,6 +113,7 @@ static void arm_trampoline(paddr_t load)
 
 void smp_init_boot_cpu(void)
 {
+    mapcache_init(&mapcache_of_no_vcpu, false);
     pcpu[0].id = 0;
     pcpu[0].mpidr = READ_CP32(MPIDR) & MPIDR_AFFINITY_MASK;
     pcpu[0].online = true;

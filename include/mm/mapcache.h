@@ -31,14 +31,22 @@
 /*
  * Index meaning "no slot": the end of a chain or list, an empty bucket. It
  * is the index of the sentinel, one slot past the real ones, which maps
- * nothing (INVALID_MFN) and has count 0, so that the hit path can read the
- * slot an empty bucket names without testing for emptiness first: count 0
- * sends it to the slow path like any slot without users.
+ * nothing (INVALID_MFN) and has count MAPCACHE_COUNT_MAX, so that the hit
+ * path can read the slot an empty bucket names without testing for
+ * emptiness first: only INVALID_MFN matches it, and its count sends that to
+ * the slow path like any saturated slot.
  */
 #define MAPCACHE_NONE MAPCACHE_SLOTS
 
-/* The most references one mapping can have; one more is a panic. */
-#define MAPCACHE_COUNT_MAX 0xffffu
+/*
+ * The most references one mapping can have; one more is a panic. A power
+ * of two, so that the hit tests it as one bit (in the image, a TST with an
+ * immediate): 0xffff needed its constant in a register, and GCC then folded
+ * the hit's two tests into a branch-free sequence (issue 14: 50 -> 42 for a
+ * map + unmap). 32768 nested mappings of one frame are still far more than
+ * any caller makes.
+ */
+#define MAPCACHE_COUNT_MAX 0x8000u
 
 /*
  * One slot: what a hit reads and writes, and nothing else, so the hit
@@ -46,7 +54,8 @@
  * host) and finds it with a shift. Its state follows from mfn and count:
  *   mfn == INVALID_MFN            free: entry invalid, on the free list;
  *   mfn valid, count == 0         cached: entry still maps mfn, nobody uses
- *                                 it, on the LRU list (release policy only);
+ *                                 it (release policy only): the clock may
+ *                                 evict it;
  *   mfn valid, count > 0          in use by count map_domain_page() calls
  *                                 not yet undone; on no list.
  * A slot with a valid mfn is also on the hash chain of its bucket.
@@ -57,8 +66,8 @@ struct mapcache_slot {
     uint16_t hash_next;     /* next slot in the same bucket */
 };
 
-/* A slot's neighbours on the free list or the LRU list: only misses and
- * last unmaps touch them, so they live apart from the slots. */
+/* A free slot's neighbours on the free list: only misses and the debug
+ * policy's last unmaps touch them, so they live apart from the slots. */
 struct mapcache_link {
     uint16_t prev, next;
 };
@@ -72,14 +81,11 @@ struct mapcache {
      */
     bool strict;
     uint16_t free_head, free_tail;  /* never-used or invalidated slots, FIFO */
-    uint16_t lru_head, lru_tail;    /* cached slots, least recently released first */
-    unsigned int nr_in_use;         /* slots with count > 0 */
-    unsigned int nr_cached;         /* slots on the LRU list */
+    uint16_t hand;                  /* the clock: where the next eviction looks first */
     /*
      * Statistics, for tests and benchmarks, kept on the slow paths only: a
-     * hit on a frame in use counts nowhere (tests see it in the slot's count).
+     * hit counts nowhere (tests see it in the slot's count).
      */
-    unsigned long reuses;           /* map of a cached frame: no entry written */
     unsigned long misses;           /* map that wrote an entry */
     unsigned long evictions;        /* misses that displaced a cached frame */
     /* What the hit path reads: the first slot of each chain, the slots. */
@@ -122,13 +128,13 @@ vaddr_t mapcache_map_slow(struct mapcache *mc, mfn_t mfn);
 void mapcache_unmap_slow(struct mapcache *mc, vaddr_t va);
 
 /*
- * The hit: mfn is mapped by the first slot of its chain, with users, and
- * can take one more reference. Returns its VA with the count raised, or 0,
- * changing nothing, when the slow path must decide (another frame or the
- * sentinel heads the chain; the slot is cached, count 0; or saturated).
- * No entry is written and nothing is flushed. mfn needs no check here: a
- * slot with users maps a frame its miss checked, and no frame beyond 40
- * bits, INVALID_MFN included, is ever in a slot with users.
+ * The hit: mfn is mapped by the first slot of its chain, in use or cached,
+ * and can take one more reference. Returns its VA with the count raised, or
+ * 0, changing nothing, when the slow path must decide (another frame or the
+ * sentinel heads the chain, or the count is saturated). No entry is written
+ * and nothing is flushed. mfn needs no check here: a slot holds only a
+ * frame its miss checked, and the sentinel, the one slot on a chain that
+ * holds INVALID_MFN, is saturated.
  */
 static inline vaddr_t mapcache_map_hit(struct mapcache *mc, mfn_t mfn)
 {
@@ -136,18 +142,19 @@ static inline vaddr_t mapcache_map_hit(struct mapcache *mc, mfn_t mfn)
     struct mapcache_slot *s = &mc->slot[i];
     unsigned int count = s->count;
 
-    /* One unsigned compare rejects count 0 and MAPCACHE_COUNT_MAX. */
-    if (!mfn_eq(s->mfn, mfn) || count - 1 >= MAPCACHE_COUNT_MAX - 1)
+    /* count never exceeds MAPCACHE_COUNT_MAX: ">=" is its one bit. */
+    if (!mfn_eq(s->mfn, mfn) || count >= MAPCACHE_COUNT_MAX)
         return 0;
     s->count = (uint16_t)(count + 1);
     return mapcache_slot_va(i);
 }
 
 /*
- * Drops one reference when it is not the last: the slot follows from va by
- * arithmetic, and only its count is written. Returns false, changing
- * nothing, when the slow path must decide (va outside the window, NULL
- * included; no references; the last one).
+ * Drops one reference: the slot follows from va by arithmetic, and only its
+ * count is written; under the release policy the last reference too (the
+ * slot stays mapped, cached). Returns false, changing nothing, when the
+ * slow path must decide (va outside the window, NULL included; no
+ * references; the last one under the debug policy, which clears the entry).
  */
 static inline bool mapcache_unmap_hit(struct mapcache *mc, vaddr_t va)
 {
@@ -157,7 +164,8 @@ static inline bool mapcache_unmap_hit(struct mapcache *mc, vaddr_t va)
     if (offset >= MAPCACHE_VIRT_SIZE)
         return false;
     s = &mc->slot[offset >> PAGE_SHIFT];
-    if (s->count <= 1)
+    /* strict is 0 or 1: the least count this path may lower. */
+    if (s->count <= mc->strict)
         return false;
     s->count--;
     return true;
@@ -167,8 +175,8 @@ static inline bool mapcache_unmap_hit(struct mapcache *mc, vaddr_t va)
  * Maps mfn in mc's VCPU and returns the slot's VA. A frame that is already
  * mapped (in use or cached) gets the same VA and one more reference, with
  * no entry written and no TLB flush. Otherwise a free slot is taken, or the
- * least recently released cached slot is evicted (break-before-make: its
- * entry is cleared and flushed before the new one is written). Panics if
+ * clock picks a cached slot to evict (break-before-make: its entry is
+ * cleared and flushed before the new one is written). Panics if
  * mfn is beyond 40 bits, if its count would pass MAPCACHE_COUNT_MAX, or if
  * every slot is in use (after dumping the slot table).
  */
@@ -217,18 +225,21 @@ bool mapcache_forget(struct mapcache *mc, mfn_t mfn);
  */
 void mapcache_set_strict(struct mapcache *mc, bool strict);
 
+/* Slots in use (count > 0), and cached (mapped, count 0): counted, for tests and messages. */
+unsigned int mapcache_nr_in_use(const struct mapcache *mc);
+unsigned int mapcache_nr_cached(const struct mapcache *mc);
+
 /* The length of the longest hash chain (expected: a few). */
 unsigned int mapcache_longest_chain(const struct mapcache *mc);
 
 /*
- * Checks every invariant (lists, chains, counters, states) and returns 0 or
- * a mask of MAPCACHE_BAD_*, printing each problem found (up to a limit).
+ * Checks every invariant (free list, chains, states, the sentinel, the
+ * clock) and returns 0 or a mask of MAPCACHE_BAD_*, printing each problem
+ * found (up to a limit).
  */
-#define MAPCACHE_BAD_FREE     (1u << 0)  /* free list: links, a slot that is not free */
-#define MAPCACHE_BAD_LRU      (1u << 1)  /* LRU list: links, a slot that is not cached */
+#define MAPCACHE_BAD_FREE     (1u << 0)  /* free list: links, a slot that is not free, one missing */
 #define MAPCACHE_BAD_HASH     (1u << 2)  /* a chain: wrong bucket, loop, duplicate frame */
-#define MAPCACHE_BAD_STATE    (1u << 3)  /* a slot on no list or on two */
-#define MAPCACHE_BAD_COUNTERS (1u << 4)  /* nr_in_use or nr_cached wrong */
+#define MAPCACHE_BAD_STATE    (1u << 3)  /* a slot in a state it may not be in; the sentinel, the hand */
 unsigned int mapcache_check(const struct mapcache *mc);
 
 /*

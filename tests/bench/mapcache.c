@@ -11,13 +11,13 @@
  *  - hit:       the frame is already mapped (an outer reference holds it):
  *               bucket, slot, compare, count; no entry written, no TLB flush;
  *  - cached:    the frame was mapped and released (release policy): the
- *               slow path takes the slot off the LRU list and puts it back;
+ *               same path as a hit, its count going 0 -> 1 -> 0;
  *  - miss_free: a new frame into a free slot (set: store, DSB, ISB) and its
  *               last unmap under the debug policy (clear: store, DSB,
  *               TLBIMVAH, DSB, ISB);
  *  - miss:      a new frame every time, cycling through twice as many frames
- *               as slots under the release policy, so every map evicts:
- *               clear + set;
+ *               as slots under the release policy, so every map evicts
+ *               (the clock's next slot): clear + set;
  *  - naive:     the hit done the way Xen's ARM32 map_domain_page does it,
  *               rewriting the entry and flushing its TLB entry on every map.
  * And the references, what each figure is bounded by:
@@ -237,7 +237,7 @@ BENCHMARK(mapcache_miss, "map+unmap of a new frame, evicting a cached one: clear
           setup_miss, run_new_frames, teardown);
 BENCHMARK(mapcache_miss_free, "map+unmap of a new frame, free slot (set), debug policy (clear)",
           setup_miss_free, run_new_frames, teardown);
-BENCHMARK(mapcache_cached, "map+unmap of a released frame still cached (LRU list off and on)",
+BENCHMARK(mapcache_cached, "map+unmap of a released frame still cached: as a hit, count 0 -> 1 -> 0",
           setup_cached, run_same_frame, teardown);
 BENCHMARK(ref_mapcache_hit, "reference for mapcache_hit: direct-mapped (mfn, count), no checks",
           setup_ref_hit, run_ref_hit, NULL);

@@ -50,9 +50,9 @@ struct pcpu {
 extern struct pcpu pcpu[NR_CPUS];
 
 /*
- * The mapcache a CPU without a VCPU points to: empty (all zeros), so every
- * map and unmap on it misses, and the slow path says there is no VCPU.
- * Nothing ever writes it.
+ * The mapcache a CPU without a VCPU points to: empty (set up by
+ * smp_init_boot_cpu, before any map_domain_page), so every map and unmap on
+ * it misses, and the slow path says there is no VCPU. Nothing else writes it.
  */
 extern struct mapcache mapcache_of_no_vcpu;
 extern unsigned int nr_online_cpus;
