@@ -1,14 +1,15 @@
 /*
  * The mapcache's slot algorithm, through its API, on VCPUs made for each
  * test: references and nesting up to the limits, slot reuse under both
- * policies, hash collisions, misuse, and the exhaustion panic with its dump.
+ * policies, the inline hit path and the TLB invalidations each path costs,
+ * hash collisions, misuse, and the exhaustion panic with its dump.
  * The same file runs on the host (fake tables) and in the image (real
  * tables of VCPUs that are never installed, so the frames named here are
  * never accessed: any frame number will do).
  *
  * Expected slots follow from the documented policy: free slots are handed
  * out oldest first, starting with slot 0 of a new VCPU; eviction takes the
- * least recently released cached slot.
+ * first cached slot from the clock's hand, which starts at slot 0.
  */
 #include <domain/domain.h>
 #include <domain/vcpu.h>
