@@ -1,14 +1,15 @@
 /*
  * The mapcache's slot algorithm, through its API, on VCPUs made for each
  * test: references and nesting up to the limits, slot reuse under both
- * policies, hash collisions, misuse, and the exhaustion panic with its dump.
+ * policies, the inline hit path and the TLB invalidations each path costs,
+ * hash collisions, misuse, and the exhaustion panic with its dump.
  * The same file runs on the host (fake tables) and in the image (real
  * tables of VCPUs that are never installed, so the frames named here are
  * never accessed: any frame number will do).
  *
  * Expected slots follow from the documented policy: free slots are handed
  * out oldest first, starting with slot 0 of a new VCPU; eviction takes the
- * least recently released cached slot.
+ * first cached slot from the clock's hand, which starts at slot 0.
  */
 #include <domain/domain.h>
 #include <domain/vcpu.h>
@@ -64,11 +65,11 @@ static void map_unmap_one(bool strict)
     EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va)), BASE_MFN);
     EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va + PAGE_SIZE - 1)), BASE_MFN);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), 0);
-    EXPECT_EQ(mc->nr_in_use, 1);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 1);
     EXPECT_EQ(mc->misses, 1);
     mapcache_unmap(mc, va + 0x123);                      /* anywhere in the page */
-    EXPECT_EQ(mc->nr_in_use, 0);
-    EXPECT_EQ(mc->nr_cached, strict ? 0 : 1);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), strict ? 0 : 1);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), strict ? MAPCACHE_NONE : 0);
     finish(1);
 }
@@ -89,15 +90,14 @@ SELFTEST(mapcache, same_frame_same_va)
     EXPECT_EQ(c, a);
     EXPECT_NE(b, a);
     EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 2);
-    EXPECT_EQ(mc->hits, 1);
-    EXPECT_EQ(mc->misses, 2);
-    EXPECT_EQ(mc->nr_in_use, 2);
+    EXPECT_EQ(mc->misses, 2);                           /* the third map was a hit */
+    EXPECT_EQ(mapcache_nr_in_use(mc), 2);
     mapcache_unmap(mc, a);
     EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, c)), BASE_MFN + 7);  /* one reference left */
     mapcache_unmap(mc, c);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(7)), MAPCACHE_NONE);
     mapcache_unmap(mc, b);
-    EXPECT_EQ(mc->nr_in_use, 0);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
     finish(1);
 }
 
@@ -121,7 +121,7 @@ static void fill_all_slots(bool strict, unsigned long stride)
         if (!ok)
             return;
     }
-    EXPECT_EQ(mc->nr_in_use, MAPCACHE_SLOTS);
+    EXPECT_EQ(mapcache_nr_in_use(mc), MAPCACHE_SLOTS);
     for (unsigned int i = 0; i < MAPCACHE_SLOTS && ok; i++) {
         mfn_t mfn = test_mfn(i * stride);
         unsigned int slot = mapcache_lookup(mc, mfn);
@@ -129,14 +129,13 @@ static void fill_all_slots(bool strict, unsigned long stride)
         ok &= EXPECT_EQ(mapcache_map(mc, mfn), mapcache_slot_va(slot));
         ok &= EXPECT_EQ(mc->slot[slot].count, 2);
     }
-    EXPECT_EQ(mc->hits, MAPCACHE_SLOTS);
-    EXPECT_EQ(mc->misses, MAPCACHE_SLOTS);
+    EXPECT_EQ(mc->misses, MAPCACHE_SLOTS);              /* the second maps were hits */
     EXPECT_EQ(mapcache_check(mc), 0);
     for (unsigned int round = 0; round < 2; round++)
         for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
             mapcache_unmap(mc, mapcache_slot_va(i));
-    EXPECT_EQ(mc->nr_in_use, 0);
-    EXPECT_EQ(mc->nr_cached, strict ? 0 : MAPCACHE_SLOTS);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), strict ? 0 : MAPCACHE_SLOTS);
     finish(1);
 }
 
@@ -155,12 +154,13 @@ SELFTEST(mapcache, count_saturates_with_panic)
         va = mapcache_map(mc, test_mfn(0));
     EXPECT_EQ(va, MAPCACHE_VIRT_START);
     EXPECT_EQ(mc->slot[0].count, MAPCACHE_COUNT_MAX);
+    EXPECT_EQ(mapcache_map_hit(mc, test_mfn(0)), 0);    /* the slow path says why */
     EXPECT_PANIC("reference count of va 0x80000000 saturated", mapcache_map(mc, test_mfn(0)));
     EXPECT_EQ(mc->slot[0].count, MAPCACHE_COUNT_MAX);    /* the panic changed nothing */
     EXPECT_EQ(mapcache_check(mc), 0);
     for (unsigned int i = 0; i < MAPCACHE_COUNT_MAX; i++)
         mapcache_unmap(mc, va);
-    EXPECT_EQ(mc->nr_in_use, 0);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
     EXPECT_PANIC("unmap_domain_page(0x80000000)", mapcache_unmap(mc, va));
     finish(1);
 }
@@ -235,7 +235,7 @@ SELFTEST(mapcache, exhaustion_panics_with_dump)
     EXPECT_EQ(dump.slot_lines, MAPCACHE_SLOTS);
     EXPECT_EQ(dump.bad_lines, 0);
     EXPECT_EQ(dump.lines, MAPCACHE_SLOTS + 2);          /* summary, header, slots */
-    EXPECT_EQ(mc->nr_in_use, MAPCACHE_SLOTS);           /* nothing changed */
+    EXPECT_EQ(mapcache_nr_in_use(mc), MAPCACHE_SLOTS);           /* nothing changed */
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(1)), MAPCACHE_NONE);
     EXPECT_EQ(mapcache_check(mc), 0);
 
@@ -322,34 +322,33 @@ SELFTEST(mapcache, caching_keeps_released_mappings)
         return;
     a = mapcache_map(mc, test_mfn(0));
     mapcache_unmap(mc, a);
-    EXPECT_EQ(mc->nr_cached, 1);
+    EXPECT_EQ(mapcache_nr_cached(mc), 1);
     /* A new frame prefers a free slot to evicting the cached one. */
     b = mapcache_map(mc, test_mfn(1));
     EXPECT_EQ(b, mapcache_slot_va(1));
     EXPECT_EQ(mapcache_map(mc, test_mfn(0)), a);        /* cached: same VA, no miss */
-    EXPECT_EQ(mc->reuses, 1);
     EXPECT_EQ(mc->misses, 2);
-    EXPECT_EQ(mc->nr_cached, 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), 0);
     mapcache_unmap(mc, a);
     mapcache_unmap(mc, b);
-    EXPECT_EQ(mc->nr_cached, 2);
+    EXPECT_EQ(mapcache_nr_cached(mc), 2);
     /* Going strict drops what is cached. */
     mapcache_set_strict(mc, true);
-    EXPECT_EQ(mc->nr_cached, 0);
+    EXPECT_EQ(mapcache_nr_cached(mc), 0);
     EXPECT_EQ(mapcache_lookup(mc, test_mfn(0)), MAPCACHE_NONE);
     finish(1);
 }
 
 /*
- * Fill every slot, release them in a scrambled order, take a few back and
- * release those again, then map new frames: each must evict the slot
- * released longest ago. The test keeps its own release order to compare.
+ * The clock: with every slot mapped, new frames evict the slots without
+ * users in slot order from the hand on, skipping those in use, whatever the
+ * order they were released in; the hand wraps round. The test holds every
+ * third slot and predicts each victim.
  */
-SELFTEST(mapcache, caching_evicts_least_recently_released)
+SELFTEST(mapcache, caching_evicts_in_clock_order)
 {
-    static unsigned int order[MAPCACHE_SLOTS + 8 + 16];
     struct mapcache *mc = mc0();
-    unsigned int n = 0, next = 0;
+    unsigned int expect = 0;
     bool ok = true;
 
     if (!start(1, false))
@@ -359,29 +358,25 @@ SELFTEST(mapcache, caching_evicts_least_recently_released)
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
         unsigned int slot = (i * 389) % MAPCACHE_SLOTS;     /* 389 is odd: a permutation */
 
-        mapcache_unmap(mc, mapcache_slot_va(slot));
-        order[n++] = slot;
+        if (slot % 3)
+            mapcache_unmap(mc, mapcache_slot_va(slot));
     }
-    /* Reuse the first 8 released: they move to the back of the line. */
-    for (unsigned int i = 0; i < 8; i++) {
-        unsigned int slot = order[i];
+    /* More than a turn of the hand: it wraps round and finds the new frames' slots. */
+    for (unsigned int k = 0; k < MAPCACHE_SLOTS && ok; k++) {
+        vaddr_t va;
 
-        ok &= EXPECT_EQ(mapcache_map(mc, test_mfn(slot)), mapcache_slot_va(slot));
-        mapcache_unmap(mc, mapcache_slot_va(slot));
-        order[n++] = slot;
-    }
-    next = 8;
-    for (unsigned int k = 0; k < 16 && ok; k++) {
-        unsigned int victim = order[next++];
-        vaddr_t va = mapcache_map(mc, test_mfn(10000 + k));
-
-        ok &= EXPECT_EQ(va, mapcache_slot_va(victim));
-        ok &= EXPECT_EQ(mapcache_lookup(mc, test_mfn(victim)), MAPCACHE_NONE);
+        while (expect % 3 == 0)
+            expect = (expect + 1) % MAPCACHE_SLOTS;
+        va = mapcache_map(mc, test_mfn(10000 + k));
+        ok &= EXPECT_EQ(va, mapcache_slot_va(expect));
+        ok &= EXPECT_EQ(mfn_x(mapcache_va_to_mfn(mc, va)), BASE_MFN + 10000 + k);
         mapcache_unmap(mc, va);
-        order[n++] = victim;
+        expect = (expect + 1) % MAPCACHE_SLOTS;
     }
-    EXPECT_EQ(mc->evictions, 16);
-    EXPECT_EQ(mc->reuses, 8);
+    EXPECT_EQ(mc->evictions, MAPCACHE_SLOTS);
+    EXPECT_EQ(mapcache_check(mc), 0);
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i += 3)
+        mapcache_unmap(mc, mapcache_slot_va(i));
     finish(1);
 }
 
@@ -419,7 +414,9 @@ SELFTEST(mapcache, hash_collisions_chain)
         for (unsigned int j = 0; j < i; j++)
             ok &= EXPECT_NE(va[i], va[j]);
     }
-    EXPECT_EQ(mc->hits, COLLIDING);
+    for (unsigned int i = 0; i < COLLIDING; i++)
+        EXPECT_EQ(mc->slot[mapcache_va_slot(va[i])].count, 2);
+    EXPECT_EQ(mc->misses, COLLIDING);
     /* Take frames out of the middle, the ends, then the rest. */
     for (unsigned int step = 0; step < 3; step++) {
         for (unsigned int i = 0; i < COLLIDING; i++) {
@@ -437,7 +434,7 @@ SELFTEST(mapcache, hash_collisions_chain)
             if (mapcache_lookup(mc, frame[i]) != MAPCACHE_NONE)
                 ok &= EXPECT_EQ(mapcache_lookup(mc, frame[i]), mapcache_va_slot(va[i]));
     }
-    EXPECT_EQ(mc->nr_in_use, 0);
+    EXPECT_EQ(mapcache_nr_in_use(mc), 0);
     finish(1);
 }
 
@@ -458,10 +455,9 @@ SELFTEST(mapcache, hash_collisions_evicted_from_chain)
         mapcache_map(mc, test_mfn(i));
         held++;
     }
-    /* Release the colliding frames odd ones first: those are evicted first. */
-    for (unsigned int pass = 0; pass < 2; pass++)
-        for (unsigned int i = 1 - pass; i < COLLIDING; i += 2)
-            mapcache_unmap(mc, mapcache_slot_va(mapcache_lookup(mc, frame[i])));
+    /* Release the odd colliding frames (slots 1, 3, ...): the clock evicts those, in order. */
+    for (unsigned int i = 1; i < COLLIDING; i += 2)
+        mapcache_unmap(mc, mapcache_slot_va(mapcache_lookup(mc, frame[i])));
     for (unsigned int k = 0; k < COLLIDING / 2 && ok; k++) {
         unsigned int victim_slot = mapcache_lookup(mc, frame[2 * k + 1]);
         vaddr_t va = mapcache_map(mc, test_mfn((4UL << 20) + k));
@@ -470,7 +466,9 @@ SELFTEST(mapcache, hash_collisions_evicted_from_chain)
         ok &= EXPECT_EQ(mapcache_lookup(mc, frame[2 * k + 1]), MAPCACHE_NONE);
         ok &= EXPECT_EQ(mapcache_check(mc), 0);
     }
-    /* The even ones are still cached, each found through what is left of the chain. */
+    for (unsigned int i = 0; i < COLLIDING; i += 2)
+        mapcache_unmap(mc, mapcache_slot_va(mapcache_lookup(mc, frame[i])));
+    /* The even ones are cached now, each found through what is left of the chain. */
     for (unsigned int i = 0; i < COLLIDING; i += 2) {
         unsigned int slot = mapcache_lookup(mc, frame[i]);
 
@@ -512,13 +510,133 @@ SELFTEST(mapcache, hash_spreads_strided_frames)
     finish(1);
 }
 
+/* --- the hit path -------------------------------------------------------- */
+
+/*
+ * mapcache_map_hit takes a frame only when it heads its chain;
+ * mapcache_unmap_hit any reference under the release policy, and all but
+ * the last under the debug policy. Everything else must be left, unchanged,
+ * to the slow paths.
+ */
+SELFTEST(mapcache, hit_path_takes_only_chain_heads_in_use)
+{
+    static mfn_t frame[2];
+    struct mapcache *mc = mc0();
+    vaddr_t a, b;
+
+    if (!EXPECT_EQ(find_colliding(frame, 2), 2) || !start(1, false))
+        return;
+    /* An empty bucket names the sentinel, which never hits. */
+    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);
+    EXPECT_EQ(mapcache_map_hit(mc, INVALID_MFN), 0);
+    EXPECT_EQ(mapcache_check(mc), 0);
+
+    a = mapcache_map(mc, frame[0]);
+    b = mapcache_map(mc, frame[1]);                     /* now the head of the chain */
+    EXPECT_EQ(mapcache_map_hit(mc, frame[1]), b);
+    EXPECT_EQ(mc->slot[mapcache_va_slot(b)].count, 2);
+    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);       /* second in the chain */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 1);
+    EXPECT_EQ(mapcache_map(mc, frame[0]), a);           /* the slow path finds it */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 2);
+    EXPECT_EQ(mc->misses, 2);
+
+    EXPECT(mapcache_unmap_hit(mc, a + 0x10));           /* one reference stays */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(a)].count, 1);
+    EXPECT(!mapcache_unmap_hit(mc, 0));                 /* NULL is outside the window */
+    EXPECT(!mapcache_unmap_hit(mc, MAPCACHE_VIRT_START - 1));
+    EXPECT(!mapcache_unmap_hit(mc, MAPCACHE_VIRT_END));
+    EXPECT(!mapcache_unmap_hit(mc, mapcache_slot_va(7)));   /* free: no references */
+    EXPECT_EQ(mapcache_check(mc), 0);
+
+    mapcache_unmap(mc, a);                              /* cached: count 0 */
+    EXPECT_EQ(mapcache_nr_cached(mc), 1);
+    EXPECT(!mapcache_unmap_hit(mc, a));                 /* no references left */
+    EXPECT_EQ(mapcache_map_hit(mc, frame[0]), 0);       /* still second in the chain */
+    mapcache_unmap(mc, b);
+    EXPECT(mapcache_unmap_hit(mc, b));                  /* release policy: the last one too */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(b)].count, 0);
+    EXPECT_EQ(mapcache_map_hit(mc, frame[1]), b);       /* a cached head is a hit */
+    EXPECT_EQ(mc->slot[mapcache_va_slot(b)].count, 1);
+    EXPECT_EQ(mc->misses, 2);
+    mapcache_unmap(mc, b);
+    finish(1);
+}
+
+/* The frame an entry of v's window maps (the host's fake entries and LPAE alike). */
+static unsigned long entry_mfn(const struct vcpu *v, vaddr_t va)
+{
+    return (unsigned long)((v->arch.third[mapcache_va_slot(va)] & 0xfffffff000ull) >> PAGE_SHIFT);
+}
+
+/*
+ * On both targets the arch counts the TLB invalidations it issues for a
+ * VCPU's slots (in the image, each TLBIMVAH): a hit issues none and leaves
+ * the entry as it was; a miss into a free slot none; an eviction one.
+ */
+static void hit_does_no_tlb_maintenance(bool strict)
+{
+    struct vcpu *v = &test_vcpu[0];
+    struct mapcache *mc = &v->mapcache;
+    unsigned long before;
+    uint64_t entry;
+    vaddr_t outer;
+    bool ok = true;
+
+    if (!start(1, strict))
+        return;
+    outer = mapcache_map(mc, test_mfn(0));
+    entry = v->arch.third[mapcache_va_slot(outer)];
+    before = v->arch.tlb_flushes;
+    EXPECT_EQ(before, 0);                               /* a free slot: set, no flush */
+    for (unsigned int i = 0; i < 1000 && ok; i++) {
+        vaddr_t va = mapcache_map(mc, test_mfn(0));
+
+        ok &= EXPECT_EQ(va, outer);
+        mapcache_unmap(mc, va);
+    }
+    EXPECT_EQ(v->arch.tlb_flushes, before);
+    EXPECT_EQ(v->arch.third[mapcache_va_slot(outer)], entry);
+    EXPECT_EQ(entry_mfn(v, outer), BASE_MFN);
+    mapcache_unmap(mc, outer);
+    /* The last unmap: strict clears the entry (one flush), caching keeps it. */
+    EXPECT_EQ(v->arch.tlb_flushes, before + (strict ? 1 : 0));
+    finish(1);
+}
+
+SELFTEST(mapcache, hit_does_no_tlb_maintenance_strict) { hit_does_no_tlb_maintenance(true); }
+SELFTEST(mapcache, hit_does_no_tlb_maintenance_caching) { hit_does_no_tlb_maintenance(false); }
+
+SELFTEST(mapcache, only_an_eviction_flushes)
+{
+    struct vcpu *v = &test_vcpu[0];
+    struct mapcache *mc = &v->mapcache;
+    vaddr_t va;
+
+    if (!start(1, false))
+        return;
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)   /* every slot, free then cached */
+        mapcache_unmap(mc, mapcache_map(mc, test_mfn(i)));
+    EXPECT_EQ(v->arch.tlb_flushes, 0);
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)   /* reuses of cached slots */
+        mapcache_unmap(mc, mapcache_map(mc, test_mfn(i)));
+    EXPECT_EQ(v->arch.tlb_flushes, 0);
+    EXPECT_EQ(mc->misses, MAPCACHE_SLOTS);
+    va = mapcache_map(mc, test_mfn(MAPCACHE_SLOTS));    /* evicts slot 0, the hand's first */
+    EXPECT_EQ(va, mapcache_slot_va(0));
+    EXPECT_EQ(v->arch.tlb_flushes, 1);
+    EXPECT_EQ(entry_mfn(v, va), BASE_MFN + MAPCACHE_SLOTS);
+    mapcache_unmap(mc, va);
+    finish(1);
+}
+
 /* --- misuse --------------------------------------------------------------- */
 
 static void expect_unchanged(const struct mapcache *mc, unsigned int in_use,
                              unsigned int cached)
 {
-    EXPECT_EQ(mc->nr_in_use, in_use);
-    EXPECT_EQ(mc->nr_cached, cached);
+    EXPECT_EQ(mapcache_nr_in_use(mc), in_use);
+    EXPECT_EQ(mapcache_nr_cached(mc), cached);
     EXPECT_EQ(mapcache_check(mc), 0);
 }
 
@@ -619,8 +737,8 @@ SELFTEST(mapcache, check_detects_damage)
     EXPECT_EQ(mapcache_check(mc), 0);
 
     copy = *mc;
-    copy.nr_in_use++;
-    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_COUNTERS);
+    copy.hand = MAPCACHE_SLOTS;                         /* the clock off the slots */
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_STATE);
 
     copy = *mc;
     copy.slot[s0].mfn = test_mfn(2);                    /* now in the wrong bucket */
@@ -631,21 +749,29 @@ SELFTEST(mapcache, check_detects_damage)
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_HASH);
 
     copy = *mc;
-    copy.slot[s1].next = (uint16_t)s1;                  /* LRU list loops */
-    EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_LRU);
+    copy.link[copy.free_head].next = copy.free_head;    /* the free list loops */
+    EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_FREE);
 
     copy = *mc;
-    copy.slot[s0].count = 0;                            /* unused, but on no list */
+    copy.slot[s0].mfn = INVALID_MFN;                    /* free, with users, on a chain */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_STATE);
 
     copy = *mc;
-    copy.free_head = copy.slot[copy.free_head].next;    /* a free slot lost */
-    copy.slot[copy.free_head].prev = MAPCACHE_NONE;
-    EXPECT(mapcache_check(&copy) & (MAPCACHE_BAD_STATE | MAPCACHE_BAD_COUNTERS));
+    copy.free_head = copy.link[copy.free_head].next;    /* a free slot lost */
+    copy.link[copy.free_head].prev = MAPCACHE_NONE;
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_FREE);
 
     copy = *mc;
     copy.strict = true;                                 /* cached slots under strict */
     EXPECT(mapcache_check(&copy) & MAPCACHE_BAD_STATE);
+
+    copy = *mc;
+    copy.slot[MAPCACHE_NONE].count = 1;                 /* the sentinel could take a user */
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_STATE);
+
+    copy = *mc;
+    copy.slot[MAPCACHE_NONE].mfn = test_mfn(5);         /* the sentinel maps a frame */
+    EXPECT_EQ(mapcache_check(&copy), MAPCACHE_BAD_STATE);
 
     mapcache_unmap(mc, mapcache_slot_va(s0));
     finish(1);

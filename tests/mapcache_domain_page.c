@@ -9,6 +9,7 @@
  */
 #ifdef CONFIG_ARM32
 #include <asm/pgtable.h>
+#include <asm/smp.h>
 #include <asm/traps.h>
 #include <domain/vcpu.h>
 #include <lib/lib.h>
@@ -90,6 +91,58 @@ SELFTEST(mapcache_image, two_frames_two_addresses)
     unmap_domain_page(a);
     unmap_domain_page(b);
     free_domheap_pages(pg, 1);
+}
+
+/*
+ * The hit through the API, on this CPU's VCPU: map_domain_page finds the
+ * mapcache from HTPIDR, and a frame already mapped costs no TLB
+ * invalidation (arch_mapcache_clear counts each TLBIMVAH it issues) and
+ * leaves its entry as it was.
+ */
+SELFTEST(mapcache_image, hit_does_no_tlb_maintenance)
+{
+    struct page_info *pg = alloc_domheap_page(NULL, 0);
+    struct vcpu *v = current_vcpu();
+    unsigned long flushes;
+    uint32_t *outer;
+    lpae_t entry;
+    bool ok = true;
+
+    if (!have_window() || !EXPECT(pg != NULL))
+        return;
+    EXPECT(this_pcpu()->mapcache == &v->mapcache);
+    outer = map_domain_page(page_to_mfn(pg));
+    entry = read_pte(&v->arch.third[mapcache_va_slot((vaddr_t)outer)]);
+    flushes = v->arch.tlb_flushes;
+    for (unsigned int i = 0; i < 1000 && ok; i++) {
+        uint32_t *p = map_domain_page(page_to_mfn(pg));
+
+        ok &= EXPECT_EQ((vaddr_t)p, (vaddr_t)outer);
+        p[i] = i;
+        unmap_domain_page(p);
+    }
+    EXPECT_EQ(v->arch.tlb_flushes, flushes);
+    EXPECT_EQ(read_pte(&v->arch.third[mapcache_va_slot((vaddr_t)outer)]), entry);
+    EXPECT_EQ(outer[999], 999);
+    unmap_domain_page(outer);
+    free_domheap_page(pg);
+}
+
+/* What a CPU without a VCPU points to: every lookup misses, and it stays empty. */
+SELFTEST(mapcache_image, no_vcpu_mapcache_never_hits)
+{
+    struct mapcache *mc = &mapcache_of_no_vcpu;
+
+    EXPECT_EQ(mapcache_map_hit(mc, _mfn(0)), 0);
+    EXPECT_EQ(mapcache_map_hit(mc, page_to_mfn(frame_table)), 0);
+    EXPECT(!mapcache_unmap_hit(mc, MAPCACHE_VIRT_START));
+    EXPECT(!mapcache_unmap_hit(mc, mapcache_slot_va(MAPCACHE_SLOTS - 1)));
+    EXPECT_EQ(mapcache_map_hit(mc, INVALID_MFN), 0);   /* the sentinel */
+    EXPECT_EQ(mapcache_nr_in_use(mc) + mapcache_nr_cached(mc), 0);
+    EXPECT_EQ(mapcache_check(mc), 0);
+    for (unsigned int i = 0; i < NR_CPUS; i++)
+        if (pcpu[i].online && EXPECT(pcpu[i].current != NULL))
+            EXPECT(pcpu[i].mapcache == &pcpu[i].current->mapcache);
 }
 
 SELFTEST(mapcache_image, access_after_unmap)

@@ -34,7 +34,7 @@
 #include <lib/lib.h>
 #include <lib/psci.h>
 
-struct pcpu pcpu[NR_CPUS];
+struct pcpu pcpu[NR_CPUS] = { [0 ... NR_CPUS - 1] = { .mapcache = &mapcache_of_no_vcpu } };
 unsigned int nr_online_cpus = 1;
 
 static lpae_t cpu_root[NR_CPUS][LPAE_ENTRIES] __attribute__((aligned(4096)));
@@ -115,6 +115,7 @@ static void arm_trampoline(paddr_t load)
 
 void smp_init_boot_cpu(void)
 {
+    mapcache_init(&mapcache_of_no_vcpu, false);
     pcpu[0].id = 0;
     pcpu[0].mpidr = READ_CP32(MPIDR) & MPIDR_AFFINITY_MASK;
     pcpu[0].online = true;

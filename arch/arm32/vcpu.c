@@ -96,6 +96,7 @@ void arch_mapcache_clear(struct vcpu *v, unsigned int slot)
     WRITE_CP32(MAPCACHE_VIRT_START + ((vaddr_t)slot << PAGE_SHIFT), TLBIMVAH);
     dsb(ish);
     isb();
+    v->arch.tlb_flushes++;
 }
 
 struct vcpu *current_vcpu(void)
@@ -126,4 +127,5 @@ void vcpu_switch_to(struct vcpu *v)
     dsb(ishst);
     isb();
     c->current = v;
+    c->mapcache = &v->mapcache;
 }

@@ -111,6 +111,7 @@ void arch_mapcache_clear(struct vcpu *v, unsigned int slot)
     log_event(HOST_MAPCACHE_CLEAR, v, slot, fake_entry_mfn(*e));
     *e = 0;
     fake.flushes++;
+    v->arch.tlb_flushes++;
 }
 
 /* --- for tests ------------------------------------------------------------ */

@@ -48,13 +48,13 @@ void vcpu_destroy(struct vcpu *v)
         panic("vcpu_destroy: %s is still installed on cpu %u%s; switch that CPU to another "
               "VCPU first", vcpu_name(v, name, sizeof(name)), cpu,
               cpu == arch_cpu_id() ? " (this CPU)" : "");
-    if (mc->nr_in_use) {
+    if (mapcache_nr_in_use(mc)) {
         unsigned int i = 0;
 
         while (mc->slot[i].count == 0)
             i++;
         panic("vcpu_destroy: %s still has %u mappings in use, the first at va 0x%lx "
-              "(mfn 0x%lx, count %u)", vcpu_name(v, name, sizeof(name)), mc->nr_in_use,
+              "(mfn 0x%lx, count %u)", vcpu_name(v, name, sizeof(name)), mapcache_nr_in_use(mc),
               (unsigned long)mapcache_slot_va(i), mfn_x(mc->slot[i].mfn), mc->slot[i].count);
     }
     mapcache_flush_cached(mc);

@@ -17,8 +17,18 @@
  * Finding a frame's slot: a hash of the MFN (Fibonacci hashing) picks one of
  * 2048 buckets, and the slots of a bucket are chained through the slot array
  * with 16-bit indexes. With at most 1024 frames in 2048 buckets a chain is
- * expected to hold one slot, so a lookup takes expected constant time, and
- * all of a mapcache is one 16 KiB structure with no pointers in it.
+ * expected to hold one slot, so the bucket array is in effect a direct-mapped
+ * table from frame to slot, and the chains only resolve its collisions. All
+ * of a mapcache is one structure with no pointers in it.
+ *
+ * The hit, a frame that heads its chain (in use or cached), is the common
+ * case and is inline in the header (mapcache_map_hit, mapcache_unmap_hit):
+ * hash, load the bucket, load the slot, compare, bump the count, return the
+ * VA; unmap finds the slot from the VA by arithmetic and lowers its count.
+ * An empty bucket names a sentinel slot, so the hit needs no test for it.
+ * All else (the rest of a chain, a miss, the debug policy's last unmap,
+ * every misuse check) is here, out of line; a hit does none of those checks
+ * because none can fail on it (see mapcache_map_hit).
  *
  * Reference counts are 16 bits beside the MFN, not in the entry's four
  * software bits as in Xen: 15 nested mappings of one frame are not many
@@ -27,17 +37,23 @@
  *
  * Slots are free, cached or in use (see struct mapcache_slot). What happens
  * when the last reference goes depends on the policy:
- *  - release builds keep the mapping (cached, at the tail of an LRU list):
- *    mapping the same frame again, the common case, is a hash hit with no
- *    entry written and no TLB flush;
+ *  - release builds keep the mapping (cached, count 0): mapping the same
+ *    frame again, the common case, is a hit with no entry written and no
+ *    TLB flush, and neither the release nor the reuse touches anything but
+ *    the count;
  *  - debug builds (strict) invalidate the entry and flush its TLB entry at
  *    once, so an access through a pointer kept after unmap faults instead of
  *    reaching whatever the slot maps next.
  * A miss takes the oldest free slot: handing out free slots in FIFO order
  * keeps a slot unmapped for as long as possible after a strict unmap, which
- * gives a stale pointer the longest chance to fault. With no free slot, the
- * least recently released cached slot is evicted, following break-before-
- * make (Arm ARM, B3.10.1): the old entry is invalidated and its VA flushed
+ * gives a stale pointer the longest chance to fault. With no free slot, a
+ * cached slot is evicted: a clock hand goes round the slots and takes the
+ * first without users, then moves past it. That is not the least recently
+ * released slot (an LRU list would know it, but keeping one costs every
+ * release and reuse two list operations, and they are the common case);
+ * a frame evicted while still wanted costs one miss per turn of the hand.
+ * Eviction follows break-before-make (Arm ARM, B3.10.1): the old entry is
+ * invalidated and its VA flushed
  * from the TLB before the new entry is written, so the CPU never holds two
  * translations for the VA. A free slot needs no flush: an invalid entry is
  * never held in a TLB. When every slot is in use the mapcache panics with
@@ -56,8 +72,11 @@
 #include <mm/pdx.h>
 #include <string.h>
 
-BUILD_BUG_ON(MAPCACHE_SLOTS >= MAPCACHE_NONE);
+BUILD_BUG_ON(MAPCACHE_NONE != MAPCACHE_SLOTS);     /* the sentinel's index */
+BUILD_BUG_ON(MAPCACHE_SLOTS > 0xffffu);             /* indexes are 16 bits, the sentinel's too */
 BUILD_BUG_ON(MAPCACHE_BUCKETS < MAPCACHE_SLOTS);
+BUILD_BUG_ON(MAPCACHE_COUNT_MAX & (MAPCACHE_COUNT_MAX - 1));     /* one bit: see mapcache.h */
+BUILD_BUG_ON(MAPCACHE_COUNT_MAX > 0xffffu);         /* counts are 16 bits */
 BUILD_BUG_ON(MAPCACHE_VIRT_START & ((2u << 20) - 1));   /* the level-3 tables start a 2 MiB block */
 
 static inline uint16_t idx16(unsigned int i)
@@ -65,22 +84,20 @@ static inline uint16_t idx16(unsigned int i)
     return (uint16_t)i;
 }
 
-/* --- doubly linked lists (free and LRU) through the slot array ------------ */
+/* --- the free list, doubly linked through the link array ------------------ */
 
 /*
- * Inline, with the list's head and tail passed as pointers: the reuse of a
- * cached slot takes it off the LRU list and its unmap puts it back, so
- * these sit on the path that makes the cache worth having.
+ * With the list's head and tail passed as pointers.
  */
 static inline void list_push_tail(struct mapcache *mc, uint16_t *head, uint16_t *tail,
                                   unsigned int i)
 {
-    struct mapcache_slot *s = &mc->slot[i];
+    struct mapcache_link *l = &mc->link[i];
 
-    s->prev = *tail;
-    s->next = MAPCACHE_NONE;
+    l->prev = *tail;
+    l->next = MAPCACHE_NONE;
     if (*tail != MAPCACHE_NONE)
-        mc->slot[*tail].next = idx16(i);
+        mc->link[*tail].next = idx16(i);
     else
         *head = idx16(i);
     *tail = idx16(i);
@@ -89,21 +106,20 @@ static inline void list_push_tail(struct mapcache *mc, uint16_t *head, uint16_t 
 static inline void list_remove(struct mapcache *mc, uint16_t *head, uint16_t *tail,
                                unsigned int i)
 {
-    struct mapcache_slot *s = &mc->slot[i];
+    struct mapcache_link *l = &mc->link[i];
 
-    if (s->prev != MAPCACHE_NONE)
-        mc->slot[s->prev].next = s->next;
+    if (l->prev != MAPCACHE_NONE)
+        mc->link[l->prev].next = l->next;
     else
-        *head = s->next;
-    if (s->next != MAPCACHE_NONE)
-        mc->slot[s->next].prev = s->prev;
+        *head = l->next;
+    if (l->next != MAPCACHE_NONE)
+        mc->link[l->next].prev = l->prev;
     else
-        *tail = s->prev;
-    s->prev = s->next = MAPCACHE_NONE;
+        *tail = l->prev;
+    l->prev = l->next = MAPCACHE_NONE;
 }
 
 #define FREE_LIST(mc) &(mc)->free_head, &(mc)->free_tail
-#define LRU_LIST(mc) &(mc)->lru_head, &(mc)->lru_tail
 
 /* --- hash chains ---------------------------------------------------------- */
 
@@ -143,7 +159,6 @@ void mapcache_init(struct mapcache *mc, bool strict)
     memset(mc, 0, sizeof(*mc));
     mc->strict = strict;
     mc->free_head = mc->free_tail = MAPCACHE_NONE;
-    mc->lru_head = mc->lru_tail = MAPCACHE_NONE;
     for (unsigned int b = 0; b < MAPCACHE_BUCKETS; b++)
         mc->bucket[b] = MAPCACHE_NONE;
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
@@ -151,6 +166,10 @@ void mapcache_init(struct mapcache *mc, bool strict)
         mc->slot[i].hash_next = MAPCACHE_NONE;
         list_push_tail(mc, FREE_LIST(mc), i);
     }
+    /* The sentinel: no frame, saturated, end of every chain. Never written again. */
+    mc->slot[MAPCACHE_NONE].mfn = INVALID_MFN;
+    mc->slot[MAPCACHE_NONE].count = MAPCACHE_COUNT_MAX;
+    mc->slot[MAPCACHE_NONE].hash_next = MAPCACHE_NONE;
 }
 
 /* --- the slot table, for panics and tests ---------------------------------- */
@@ -184,11 +203,10 @@ void mapcache_dump(const struct mapcache *mc, mapcache_dump_sink sink, void *ctx
     vcpu_name(mapcache_to_const_vcpu(mc), name, sizeof(name));
     fmt_snprintf(line, sizeof(line),
                  "mapcache of %s: %u slots, %u in use, %u cached, %u free (%s); "
-                 "hits %lu, reuses %lu, misses %lu, evictions %lu",
-                 name, MAPCACHE_SLOTS, mc->nr_in_use, mc->nr_cached,
-                 MAPCACHE_SLOTS - mc->nr_in_use - mc->nr_cached,
-                 mc->strict ? "strict" : "caching", mc->hits, mc->reuses, mc->misses,
-                 mc->evictions);
+                 "misses %lu, evictions %lu",
+                 name, MAPCACHE_SLOTS, mapcache_nr_in_use(mc), mapcache_nr_cached(mc),
+                 MAPCACHE_SLOTS - mapcache_nr_in_use(mc) - mapcache_nr_cached(mc),
+                 mc->strict ? "strict" : "caching", mc->misses, mc->evictions);
     sink(ctx, line);
     sink(ctx, "  slot  va          mfn         count");
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
@@ -227,7 +245,28 @@ static void __noreturn noinline count_saturated(const struct mapcache *mc,
           MAPCACHE_COUNT_MAX);
 }
 
-/* No slot maps mfn yet: take a free one, else evict, else give up. */
+/*
+ * The clock: the first slot without users from the hand on, which the hand
+ * then moves past; MAPCACHE_NONE, with the hand back where it was, if every
+ * slot has users. Only asked when no slot is free, so each slot it looks at
+ * maps a frame.
+ */
+static unsigned int clock_victim(struct mapcache *mc)
+{
+    for (unsigned int n = 0; n < MAPCACHE_SLOTS; n++) {
+        unsigned int i = mc->hand;
+
+        mc->hand = idx16((i + 1) % MAPCACHE_SLOTS);
+        if (mc->slot[i].count == 0)
+            return i;
+    }
+    return MAPCACHE_NONE;
+}
+
+/*
+ * No slot maps mfn yet: take a free one, else evict, else give up. Out of
+ * line, so that the other slow paths do not pay for its registers.
+ */
 static vaddr_t noinline map_miss(struct mapcache *mc, mfn_t mfn)
 {
     struct vcpu *v = mapcache_to_vcpu(mc);
@@ -236,10 +275,8 @@ static vaddr_t noinline map_miss(struct mapcache *mc, mfn_t mfn)
 
     if (i != MAPCACHE_NONE) {
         list_remove(mc, FREE_LIST(mc), i);
-    } else if ((i = mc->lru_head) != MAPCACHE_NONE) {
-        list_remove(mc, LRU_LIST(mc), i);
+    } else if ((i = clock_victim(mc)) != MAPCACHE_NONE) {
         hash_remove(mc, i);
-        mc->nr_cached--;
         mc->evictions++;
         evict = true;
     } else {
@@ -249,7 +286,6 @@ static vaddr_t noinline map_miss(struct mapcache *mc, mfn_t mfn)
     mc->slot[i].mfn = mfn;
     mc->slot[i].count = 1;
     hash_insert(mc, i);
-    mc->nr_in_use++;
     mc->misses++;
 
     /* Break, then make. */
@@ -259,31 +295,23 @@ static vaddr_t noinline map_miss(struct mapcache *mc, mfn_t mfn)
     return mapcache_slot_va(i);
 }
 
-vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
+vaddr_t mapcache_map_slow(struct mapcache *mc, mfn_t mfn)
 {
     struct mapcache_slot *s;
     unsigned int i;
 
-    /* Also rejects INVALID_MFN, which marks free slots. */
+    /* Also rejects INVALID_MFN, which marks free slots and the sentinel. */
     if (unlikely(mfn_x(mfn) >> MFN_BITS))
         panic("map_domain_page(mfn 0x%lx): beyond the 40-bit physical address space",
               mfn_x(mfn));
 
     i = mapcache_lookup(mc, mfn);
-    if (unlikely(i == MAPCACHE_NONE))
+    if (i == MAPCACHE_NONE)
         return map_miss(mc, mfn);
 
     s = &mc->slot[i];
-    if (s->count == 0) {
-        list_remove(mc, LRU_LIST(mc), i);
-        mc->nr_cached--;
-        mc->nr_in_use++;
-        mc->reuses++;
-    } else if (unlikely(s->count == MAPCACHE_COUNT_MAX)) {
+    if (unlikely(s->count == MAPCACHE_COUNT_MAX))
         count_saturated(mc, mfn, i);
-    } else {
-        mc->hits++;
-    }
     s->count++;
     return mapcache_slot_va(i);
 }
@@ -306,7 +334,7 @@ static void __noreturn noinline bad_address(const struct mapcache *mc, const cha
           (unsigned long)va, name, i, mfn_x(mc->slot[i].mfn), why);
 }
 
-void mapcache_unmap(struct mapcache *mc, vaddr_t va)
+void mapcache_unmap_slow(struct mapcache *mc, vaddr_t va)
 {
     struct mapcache_slot *s;
     unsigned int i;
@@ -318,18 +346,13 @@ void mapcache_unmap(struct mapcache *mc, vaddr_t va)
     if (unlikely(s->count == 0))
         bad_address(mc, "unmap_domain_page", va, "never mapped, or unmapped twice");
 
-    if (--s->count)
+    /* Under the release policy the slot stays mapped, cached, until evicted. */
+    if (--s->count || !mc->strict)
         return;
-    mc->nr_in_use--;
-    if (mc->strict) {
-        hash_remove(mc, i);
-        s->mfn = INVALID_MFN;
-        list_push_tail(mc, FREE_LIST(mc), i);
-        arch_mapcache_clear(mapcache_to_vcpu(mc), i);
-    } else {
-        list_push_tail(mc, LRU_LIST(mc), i);
-        mc->nr_cached++;
-    }
+    hash_remove(mc, i);
+    s->mfn = INVALID_MFN;
+    list_push_tail(mc, FREE_LIST(mc), i);
+    arch_mapcache_clear(mapcache_to_vcpu(mc), i);
 }
 
 mfn_t mapcache_va_to_mfn(const struct mapcache *mc, vaddr_t va)
@@ -361,13 +384,16 @@ static void check_not_installed_elsewhere(const struct mapcache *mc, const char 
               caller, vcpu_name(v, name, sizeof(name)), cpu, arch_cpu_id());
 }
 
-/* Cached slot i becomes free: off the LRU list and its chain, entry invalidated. */
+static bool is_cached(const struct mapcache_slot *s)
+{
+    return s->count == 0 && !mfn_eq(s->mfn, INVALID_MFN);
+}
+
+/* Cached slot i becomes free: off its chain, entry invalidated. */
 static void drop_cached(struct mapcache *mc, unsigned int i)
 {
-    list_remove(mc, LRU_LIST(mc), i);
     hash_remove(mc, i);
     mc->slot[i].mfn = INVALID_MFN;
-    mc->nr_cached--;
     list_push_tail(mc, FREE_LIST(mc), i);
     arch_mapcache_clear(mapcache_to_vcpu(mc), i);
 }
@@ -375,8 +401,27 @@ static void drop_cached(struct mapcache *mc, unsigned int i)
 void mapcache_flush_cached(struct mapcache *mc)
 {
     check_not_installed_elsewhere(mc, "mapcache_flush_cached");
-    while (mc->lru_head != MAPCACHE_NONE)
-        drop_cached(mc, mc->lru_head);
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
+        if (is_cached(&mc->slot[i]))
+            drop_cached(mc, i);
+}
+
+unsigned int mapcache_nr_in_use(const struct mapcache *mc)
+{
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
+        n += mc->slot[i].count != 0;
+    return n;
+}
+
+unsigned int mapcache_nr_cached(const struct mapcache *mc)
+{
+    unsigned int n = 0;
+
+    for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++)
+        n += is_cached(&mc->slot[i]);
+    return n;
 }
 
 bool mapcache_forget(struct mapcache *mc, mfn_t mfn)
@@ -423,45 +468,40 @@ unsigned int mapcache_longest_chain(const struct mapcache *mc)
 struct check_state {
     const struct mapcache *mc;
     struct report r;
-    uint8_t seen_list[MAPCACHE_SLOTS];  /* times found on the free or LRU list */
+    uint8_t seen_free[MAPCACHE_SLOTS];  /* times found on the free list */
     uint8_t seen_hash[MAPCACHE_SLOTS];  /* times found on a hash chain */
 };
 
-/*
- * Walks the free list or (cached) the LRU list of slots: links, no slot twice,
- * each slot in the state the list says; returns its length.
- */
-static unsigned int check_slot_list(struct check_state *st, unsigned int head,
-                                    unsigned int tail, bool cached)
+/* Walks the free list: links, no slot twice, each slot free; returns its length. */
+static unsigned int check_free_list(struct check_state *st)
 {
     const struct mapcache *mc = st->mc;
     struct report *r = &st->r;
-    unsigned int kind = cached ? MAPCACHE_BAD_LRU : MAPCACHE_BAD_FREE;
-    const char *what = cached ? "LRU list" : "free list";
     unsigned int prev = MAPCACHE_NONE, n = 0;
 
-    for (unsigned int i = head; i != MAPCACHE_NONE; i = mc->slot[i].next) {
+    for (unsigned int i = mc->free_head; i != MAPCACHE_NONE; i = mc->link[i].next) {
         const struct mapcache_slot *s;
 
         if (i >= MAPCACHE_SLOTS || n++ == MAPCACHE_SLOTS) {
-            report_problem(r, kind, "%s: bad index %u or a cycle", what, i);
+            report_problem(r, MAPCACHE_BAD_FREE, "free list: bad index %u or a cycle", i);
             return n;
         }
         s = &mc->slot[i];
-        if (s->prev != prev)
-            report_problem(r, kind, "%s: slot %u links back to %u, expected %u", what, i,
-                           s->prev, prev);
-        if (st->seen_list[i]++) {
-            report_problem(r, MAPCACHE_BAD_STATE, "%s: slot %u is listed twice", what, i);
+        if (mc->link[i].prev != prev)
+            report_problem(r, MAPCACHE_BAD_FREE, "free list: slot %u links back to %u, "
+                           "expected %u", i, mc->link[i].prev, prev);
+        if (st->seen_free[i]++) {
+            report_problem(r, MAPCACHE_BAD_FREE, "free list: slot %u is listed twice", i);
             return n;
         }
-        if (s->count != 0 || (mfn_eq(s->mfn, INVALID_MFN)) == cached)
-            report_problem(r, kind, "%s: slot %u has mfn 0x%lx and count %u", what, i,
-                           mfn_x(s->mfn), s->count);
+        if (s->count != 0 || !mfn_eq(s->mfn, INVALID_MFN))
+            report_problem(r, MAPCACHE_BAD_FREE, "free list: slot %u has mfn 0x%lx and count %u",
+                           i, mfn_x(s->mfn), s->count);
         prev = i;
     }
-    if (prev != tail)
-        report_problem(r, kind, "%s: ends at slot %u but its tail is %u", what, prev, tail);
+    if (prev != mc->free_tail)
+        report_problem(r, MAPCACHE_BAD_FREE, "free list: ends at slot %u but its tail is %u",
+                       prev, mc->free_tail);
     return n;
 }
 
@@ -469,13 +509,13 @@ unsigned int mapcache_check(const struct mapcache *mc)
 {
     static struct check_state st;   /* too big for a stack; checks do not nest */
     struct report *r = &st.r;
-    unsigned int nr_free, nr_lru, in_use = 0;
+    const struct mapcache_slot *sentinel = &mc->slot[MAPCACHE_NONE];
+    unsigned int cached = 0;
 
     memset(&st, 0, sizeof(st));
     st.mc = mc;
     *r = (struct report)REPORT_INIT("mapcache_check", MAPCACHE_CHECK_MAX_SHOWN);
-    nr_free = check_slot_list(&st, mc->free_head, mc->free_tail, false);
-    nr_lru = check_slot_list(&st, mc->lru_head, mc->lru_tail, true);
+    check_free_list(&st);
 
     for (unsigned int b = 0; b < MAPCACHE_BUCKETS; b++) {
         unsigned int n = 0;
@@ -499,14 +539,12 @@ unsigned int mapcache_check(const struct mapcache *mc)
         const struct mapcache_slot *s = &mc->slot[i];
         bool mapped = !mfn_eq(s->mfn, INVALID_MFN);
 
-        if (s->count)
-            in_use++;
-        if (s->count && st.seen_list[i])
-            report_problem(r, MAPCACHE_BAD_STATE, "slot %u is in use (count %u) but listed", i,
+        cached += is_cached(s);
+        if (!mapped && s->count)
+            report_problem(r, MAPCACHE_BAD_STATE, "slot %u maps nothing but has count %u", i,
                            s->count);
-        if (!s->count && !st.seen_list[i])
-            report_problem(r, MAPCACHE_BAD_STATE, "slot %u (mfn 0x%lx) is unused but on no list",
-                           i, mfn_x(s->mfn));
+        if (!mapped && !st.seen_free[i])
+            report_problem(r, MAPCACHE_BAD_FREE, "slot %u is free but not on the free list", i);
         if (mapped != (st.seen_hash[i] != 0))
             report_problem(r, MAPCACHE_BAD_HASH, "slot %u (mfn 0x%lx) is %son a chain", i,
                            mfn_x(s->mfn), mapped ? "not " : "");
@@ -516,12 +554,13 @@ unsigned int mapcache_check(const struct mapcache *mc)
                            mapcache_lookup(mc, s->mfn), i);
     }
 
-    if (mc->strict && nr_lru)
-        report_problem(r, MAPCACHE_BAD_STATE, "%u slots cached under the strict policy", nr_lru);
-    if (in_use != mc->nr_in_use || nr_lru != mc->nr_cached ||
-        nr_free + nr_lru + in_use != MAPCACHE_SLOTS)
-        report_problem(r, MAPCACHE_BAD_COUNTERS,
-                       "%u in use (counter %u), %u cached (counter %u), %u free", in_use,
-                       mc->nr_in_use, nr_lru, mc->nr_cached, nr_free);
+    /* A sentinel that maps a frame or can take a reference would let the hit path use it. */
+    if (!mfn_eq(sentinel->mfn, INVALID_MFN) || sentinel->count != MAPCACHE_COUNT_MAX)
+        report_problem(r, MAPCACHE_BAD_STATE, "the sentinel slot has mfn 0x%lx and count %u",
+                       mfn_x(sentinel->mfn), sentinel->count);
+    if (mc->hand >= MAPCACHE_SLOTS)
+        report_problem(r, MAPCACHE_BAD_STATE, "the clock hand is at %u", mc->hand);
+    if (mc->strict && cached)
+        report_problem(r, MAPCACHE_BAD_STATE, "%u slots cached under the strict policy", cached);
     return report_finish(r);
 }

@@ -34,6 +34,12 @@ struct vcpu;
 struct arch_vcpu {
     uint64_t *second;
     uint64_t *third;
+    /*
+     * TLB invalidations arch_mapcache_clear() has issued for the window's
+     * slots: off the hit path, and read by tests, on both targets, to show
+     * that a hit does no TLB maintenance.
+     */
+    unsigned long tlb_flushes;
 };
 
 /*

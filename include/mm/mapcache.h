@@ -10,6 +10,7 @@
 #ifndef MAPCACHE_H
 #define MAPCACHE_H
 
+#include <lib/lib.h>
 #include <lib/types.h>
 
 /*
@@ -27,17 +28,34 @@
 #define MAPCACHE_HASH_BITS 11
 #define MAPCACHE_BUCKETS (1u << MAPCACHE_HASH_BITS)
 
-/* Index meaning "no slot": the end of a chain or list. */
-#define MAPCACHE_NONE 0xffffu
-
-/* The most references one mapping can have; one more is a panic. */
-#define MAPCACHE_COUNT_MAX 0xffffu
+/*
+ * Index meaning "no slot": the end of a chain or list, an empty bucket. It
+ * is the index of the sentinel, one slot past the real ones, which maps
+ * nothing (INVALID_MFN) and has count MAPCACHE_COUNT_MAX, so that the hit
+ * path can read the slot an empty bucket names without testing for
+ * emptiness first: only INVALID_MFN matches it, and its count sends that to
+ * the slow path like any saturated slot.
+ */
+#define MAPCACHE_NONE MAPCACHE_SLOTS
 
 /*
- * One slot. Its state follows from mfn and count:
+ * The most references one mapping can have; one more is a panic. A power
+ * of two, so that the hit tests it as one bit (in the image, a TST with an
+ * immediate): 0xffff needed its constant in a register, and GCC then folded
+ * the hit's two tests into a branch-free sequence (issue 14: 50 -> 42 for a
+ * map + unmap). 32768 nested mappings of one frame are still far more than
+ * any caller makes.
+ */
+#define MAPCACHE_COUNT_MAX 0x8000u
+
+/*
+ * One slot: what a hit reads and writes, and nothing else, so the hit
+ * touches one naturally aligned record (8 bytes in the image, 16 on the
+ * host) and finds it with a shift. Its state follows from mfn and count:
  *   mfn == INVALID_MFN            free: entry invalid, on the free list;
  *   mfn valid, count == 0         cached: entry still maps mfn, nobody uses
- *                                 it, on the LRU list (release policy only);
+ *                                 it (release policy only): the clock may
+ *                                 evict it;
  *   mfn valid, count > 0          in use by count map_domain_page() calls
  *                                 not yet undone; on no list.
  * A slot with a valid mfn is also on the hash chain of its bucket.
@@ -46,7 +64,12 @@ struct mapcache_slot {
     mfn_t mfn;
     uint16_t count;
     uint16_t hash_next;     /* next slot in the same bucket */
-    uint16_t prev, next;    /* neighbours on the free list or the LRU list */
+};
+
+/* A free slot's neighbours on the free list: only misses and the debug
+ * policy's last unmaps touch them, so they live apart from the slots. */
+struct mapcache_link {
+    uint16_t prev, next;
 };
 
 struct mapcache {
@@ -58,16 +81,17 @@ struct mapcache {
      */
     bool strict;
     uint16_t free_head, free_tail;  /* never-used or invalidated slots, FIFO */
-    uint16_t lru_head, lru_tail;    /* cached slots, least recently released first */
-    unsigned int nr_in_use;         /* slots with count > 0 */
-    unsigned int nr_cached;         /* slots on the LRU list */
-    /* Statistics, for tests and benchmarks. */
-    unsigned long hits;             /* map of a frame already in use */
-    unsigned long reuses;           /* map of a cached frame: no entry written */
+    uint16_t hand;                  /* the clock: where the next eviction looks first */
+    /*
+     * Statistics, for tests and benchmarks, kept on the slow paths only: a
+     * hit counts nowhere (tests see it in the slot's count).
+     */
     unsigned long misses;           /* map that wrote an entry */
     unsigned long evictions;        /* misses that displaced a cached frame */
-    uint16_t bucket[MAPCACHE_BUCKETS];  /* first slot of each chain */
-    struct mapcache_slot slot[MAPCACHE_SLOTS];
+    /* What the hit path reads: the first slot of each chain, the slots. */
+    uint16_t bucket[MAPCACHE_BUCKETS];
+    struct mapcache_slot slot[MAPCACHE_SLOTS + 1];  /* the last is the sentinel */
+    struct mapcache_link link[MAPCACHE_SLOTS];
 };
 
 /* Fibonacci hashing: multiply by 2^32 / golden ratio, keep the top bits. An
@@ -96,22 +120,83 @@ static inline unsigned int mapcache_va_slot(vaddr_t va)
 void mapcache_init(struct mapcache *mc, bool strict);
 
 /*
+ * The slow paths of mapcache_map() and mapcache_unmap() below: everything
+ * but a hit on the first slot of a chain. Out of line, so that the hit path
+ * saves no registers and pays for none of their checks.
+ */
+vaddr_t mapcache_map_slow(struct mapcache *mc, mfn_t mfn);
+void mapcache_unmap_slow(struct mapcache *mc, vaddr_t va);
+
+/*
+ * The hit: mfn is mapped by the first slot of its chain, in use or cached,
+ * and can take one more reference. Returns its VA with the count raised, or
+ * 0, changing nothing, when the slow path must decide (another frame or the
+ * sentinel heads the chain, or the count is saturated). No entry is written
+ * and nothing is flushed. mfn needs no check here: a slot holds only a
+ * frame its miss checked, and the sentinel, the one slot on a chain that
+ * holds INVALID_MFN, is saturated.
+ */
+static inline vaddr_t mapcache_map_hit(struct mapcache *mc, mfn_t mfn)
+{
+    unsigned int i = mc->bucket[mapcache_hash(mfn)];
+    struct mapcache_slot *s = &mc->slot[i];
+    unsigned int count = s->count;
+
+    /* count never exceeds MAPCACHE_COUNT_MAX: ">=" is its one bit. */
+    if (!mfn_eq(s->mfn, mfn) || count >= MAPCACHE_COUNT_MAX)
+        return 0;
+    s->count = (uint16_t)(count + 1);
+    return mapcache_slot_va(i);
+}
+
+/*
+ * Drops one reference: the slot follows from va by arithmetic, and only its
+ * count is written; under the release policy the last reference too (the
+ * slot stays mapped, cached). Returns false, changing nothing, when the
+ * slow path must decide (va outside the window, NULL included; no
+ * references; the last one under the debug policy, which clears the entry).
+ */
+static inline bool mapcache_unmap_hit(struct mapcache *mc, vaddr_t va)
+{
+    vaddr_t offset = va - MAPCACHE_VIRT_START;
+    struct mapcache_slot *s;
+
+    if (offset >= MAPCACHE_VIRT_SIZE)
+        return false;
+    s = &mc->slot[offset >> PAGE_SHIFT];
+    /* strict is 0 or 1: the least count this path may lower. */
+    if (s->count <= mc->strict)
+        return false;
+    s->count--;
+    return true;
+}
+
+/*
  * Maps mfn in mc's VCPU and returns the slot's VA. A frame that is already
  * mapped (in use or cached) gets the same VA and one more reference, with
  * no entry written and no TLB flush. Otherwise a free slot is taken, or the
- * least recently released cached slot is evicted (break-before-make: its
- * entry is cleared and flushed before the new one is written). Panics if
+ * clock picks a cached slot to evict (break-before-make: its entry is
+ * cleared and flushed before the new one is written). Panics if
  * mfn is beyond 40 bits, if its count would pass MAPCACHE_COUNT_MAX, or if
  * every slot is in use (after dumping the slot table).
  */
-vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn);
+static inline vaddr_t mapcache_map(struct mapcache *mc, mfn_t mfn)
+{
+    vaddr_t va = mapcache_map_hit(mc, mfn);
+
+    return likely(va) ? va : mapcache_map_slow(mc, mfn);
+}
 
 /*
  * Drops one reference to the mapping that contains va (anywhere in the
  * page). Panics naming va if it is outside the window or its slot has no
  * references (never mapped, or unmapped once too often).
  */
-void mapcache_unmap(struct mapcache *mc, vaddr_t va);
+static inline void mapcache_unmap(struct mapcache *mc, vaddr_t va)
+{
+    if (unlikely(!mapcache_unmap_hit(mc, va)))
+        mapcache_unmap_slow(mc, va);
+}
 
 /* The frame behind va, which must be in use; panics naming va otherwise. */
 mfn_t mapcache_va_to_mfn(const struct mapcache *mc, vaddr_t va);
@@ -140,18 +225,21 @@ bool mapcache_forget(struct mapcache *mc, mfn_t mfn);
  */
 void mapcache_set_strict(struct mapcache *mc, bool strict);
 
+/* Slots in use (count > 0), and cached (mapped, count 0): counted, for tests and messages. */
+unsigned int mapcache_nr_in_use(const struct mapcache *mc);
+unsigned int mapcache_nr_cached(const struct mapcache *mc);
+
 /* The length of the longest hash chain (expected: a few). */
 unsigned int mapcache_longest_chain(const struct mapcache *mc);
 
 /*
- * Checks every invariant (lists, chains, counters, states) and returns 0 or
- * a mask of MAPCACHE_BAD_*, printing each problem found (up to a limit).
+ * Checks every invariant (free list, chains, states, the sentinel, the
+ * clock) and returns 0 or a mask of MAPCACHE_BAD_*, printing each problem
+ * found (up to a limit).
  */
-#define MAPCACHE_BAD_FREE     (1u << 0)  /* free list: links, a slot that is not free */
-#define MAPCACHE_BAD_LRU      (1u << 1)  /* LRU list: links, a slot that is not cached */
+#define MAPCACHE_BAD_FREE     (1u << 0)  /* free list: links, a slot that is not free, one missing */
 #define MAPCACHE_BAD_HASH     (1u << 2)  /* a chain: wrong bucket, loop, duplicate frame */
-#define MAPCACHE_BAD_STATE    (1u << 3)  /* a slot on no list or on two */
-#define MAPCACHE_BAD_COUNTERS (1u << 4)  /* nr_in_use or nr_cached wrong */
+#define MAPCACHE_BAD_STATE    (1u << 3)  /* a slot in a state it may not be in; the sentinel, the hand */
 unsigned int mapcache_check(const struct mapcache *mc);
 
 /*

@@ -59,8 +59,10 @@ SELFTEST(vcpu, two_vcpus_on_one_cpu_see_their_own_frame)
         goto out_a;
 
     vcpu_switch_to(&vcpu_a);
+    EXPECT(this_pcpu()->mapcache == &vcpu_a.mapcache);  /* what map_domain_page reads */
     va_a = map_domain_page(page_to_mfn(pa));
     vcpu_switch_to(&vcpu_b);
+    EXPECT(this_pcpu()->mapcache == &vcpu_b.mapcache);
     va_b = map_domain_page(page_to_mfn(pb));
     /* Both fresh VCPUs used their first slot: the same VA, two frames. */
     EXPECT_EQ((uintptr_t)va_a, (uintptr_t)va_b);
@@ -175,7 +177,7 @@ SELFTEST(vcpu, no_clearing_of_a_vcpu_installed_on_another_cpu)
     EXPECT_PANIC("mapcache_set_strict: idle-v1 is installed on cpu",
                  mapcache_set_strict(&vcpu_a.mapcache, true));
     EXPECT_EQ(read_pte(&vcpu_a.arch.third[mapcache_va_slot((vaddr_t)va)]), slot_entry);
-    EXPECT_EQ(vcpu_a.mapcache.nr_cached, 1);
+    EXPECT_EQ(mapcache_nr_cached(&vcpu_a.mapcache), 1);
     smp_call_on(cpu, install_there, NULL);          /* back to its idle VCPU */
     vcpu_destroy(&vcpu_a);
 out:

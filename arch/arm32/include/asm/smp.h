@@ -21,6 +21,7 @@
 
 struct vcpu;
 struct bootinfo;
+struct mapcache;
 
 struct pcpu {
     unsigned int id;
@@ -28,6 +29,12 @@ struct pcpu {
     bool online;
     lpae_t *root;               /* this CPU's level-1 table */
     struct vcpu *current;       /* the VCPU whose domheap window is installed */
+    /*
+     * current's mapcache, or mapcache_of_no_vcpu while there is none: one
+     * load from HTPIDR's pcpu, never NULL, so map_domain_page's hit path
+     * needs no test (arch/arm32/domain_page.c).
+     */
+    struct mapcache *mapcache;
     struct vcpu *idle;
     /* smp_call_all: a new work_seq asks for a run of work(id, work_arg). */
     void (*work)(unsigned int cpu, void *arg);
@@ -42,6 +49,13 @@ struct pcpu {
 };
 
 extern struct pcpu pcpu[NR_CPUS];
+
+/*
+ * The mapcache a CPU without a VCPU points to: empty (set up by
+ * smp_init_boot_cpu, before any map_domain_page), so every map and unmap on
+ * it misses, and the slow path says there is no VCPU. Nothing else writes it.
+ */
+extern struct mapcache mapcache_of_no_vcpu;
 extern unsigned int nr_online_cpus;
 
 static inline struct pcpu *this_pcpu(void)
