@@ -114,7 +114,7 @@ def main():
             continue
         check("%s cpu" % stage, int(cpu), num(first(s, r"^cpu (\d+) vcpu")))
         check("%s slots in use" % stage, int(vc[5]), num(first(s, r" in_use (\d+)")))
-        check("%s slots cached" % stage, int(vc[7]), num(first(s, r" cached (\d+) hits")))
+        check("%s slots cached" % stage, int(vc[7]), num(first(s, r" cached (\d+) misses")))
         check("%s slots free" % stage, int(vc[9]), num(first(s, r"^slots free (\d+)")))
         # The image's slot lines for this CPU come between its vcpu and pte lines.
         start = img.index(vc)

@@ -131,7 +131,8 @@ static void print_vcpu(const void *va)
     uint64_t pte = v->arch.third[slot];
 
     printk("gdbview vcpu cpu %u in_use %u cached %u free %u\n", smp_processor_id(),
-           mc->nr_in_use, mc->nr_cached, MAPCACHE_SLOTS - mc->nr_in_use - mc->nr_cached);
+           mapcache_nr_in_use(mc), mapcache_nr_cached(mc),
+           MAPCACHE_SLOTS - mapcache_nr_in_use(mc) - mapcache_nr_cached(mc));
     for (unsigned int i = 0; i < MAPCACHE_SLOTS; i++) {
         if (mfn_x(mc->slot[i].mfn) == mfn_x(INVALID_MFN))
             continue;

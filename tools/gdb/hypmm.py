@@ -276,7 +276,8 @@ class HypVcpu(HypCommand):
     """Shows a CPU's current VCPU and its map_domain_page slots.
 
 Usage: hyp-vcpu [CPU]       (default: the selected CPU, gdb thread N = CPU N-1)
-Prints the VCPU (domain and id, or idle), the mapcache policy and counters,
+Prints the VCPU (domain and id, or idle), the mapcache policy and counters
+(in use and cached counted from the slots; misses, evictions, the clock's hand),
 then each slot in use (slot, VA, MFN, references) and each cached slot, and
 how many are free. Reads memory only."""
 
@@ -299,25 +300,29 @@ how many are free. Reads memory only."""
                else "idle-v%d" % int(v["vcpu_id"]))
         mc = v["mapcache"]
         print("cpu %d vcpu %s (struct vcpu *)0x%x" % (cpu, who, int(p["current"])))
-        print("mapcache %s in_use %d cached %d hits %d reuses %d misses %d evictions %d"
-              % ("strict" if bool(mc["strict"]) else "caching", int(mc["nr_in_use"]),
-                 int(mc["nr_cached"]), int(mc["hits"]), int(mc["reuses"]), int(mc["misses"]),
-                 int(mc["evictions"])))
-        nslots = int(lookup("sizeof(((struct mapcache *)0)->slot)/sizeof(struct mapcache_slot)"))
+        # The slot array ends with a sentinel (an empty chain points at it): not a slot.
+        nslots = int(lookup("sizeof(((struct mapcache *)0)->link)/sizeof(struct mapcache_link)"))
         window = MAPCACHE_VIRT_START
-        free = 0
         slots = mc["slot"]
+        in_use, cached, lines = 0, 0, []
         for i in range(nslots):
             s = slots[i]
             mfn = uint(s["mfn"])
             count = int(s["count"])
             if count:
-                print("slot %d va 0x%08x mfn 0x%x count %d" % (i, window + (i << PAGE_SHIFT), mfn,
-                                                                count))
-            elif _is_invalid(mfn):
-                free += 1
-            else:
-                print("slot %d va 0x%08x mfn 0x%x cached" % (i, window + (i << PAGE_SHIFT), mfn))
+                in_use += 1
+                lines.append("slot %d va 0x%08x mfn 0x%x count %d"
+                             % (i, window + (i << PAGE_SHIFT), mfn, count))
+            elif not _is_invalid(mfn):
+                cached += 1
+                lines.append("slot %d va 0x%08x mfn 0x%x cached"
+                             % (i, window + (i << PAGE_SHIFT), mfn))
+        free = nslots - in_use - cached
+        print("mapcache %s in_use %d cached %d misses %d evictions %d hand %d"
+              % ("strict" if bool(mc["strict"]) else "caching", in_use, cached,
+                 int(mc["misses"]), int(mc["evictions"]), int(mc["hand"])))
+        for line in lines:
+            print(line)
         print("slots free %d of %d" % (free, nslots))
 
 
