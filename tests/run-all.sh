@@ -17,10 +17,12 @@
 #   - A boot on its own: write the ktap_boot or expect_boot line at the top level,
 #     as before; outside a step, each of these becomes a step of its own
 #     (VAR=value before it, QEMU= or SEMIHOSTING=, still applies to it). COST=seconds
-#     before it says how long it runs alone (CPU seconds; default 3): longer steps
-#     start first, so that the run ends sooner. The result is the same in any order.
+#     before it says how long it runs alone on an idle machine (default 1; see
+#     $LOGS/steps/times after a run): longer steps start first, so that the run ends
+#     sooner. The results are the same in any order.
 #   - Several commands, or a check that reads another boot's log: a function,
-#     registered with  step NAME COST THREADS FUNCTION [ARGS...]. THREADS is how many
+#     registered with  step NAME COST THREADS FUNCTION [ARGS...] (COST as above; a step
+#     that mostly waits: its wall time, so that it starts early). THREADS is how many
 #     cores it keeps busy: 1, or the vCPUs of a boot with -smp 2 (2 host threads
 #     under QEMU's multi-threaded TCG; more vCPUs than cores run on one thread,
 #     see tcg_threading in tests/qemu.sh); 0 for a step that mostly waits.
@@ -101,7 +103,7 @@ boot_threads() {  # SMP
 # Boots and checks KTAP. Arguments: NAME MEM SMP APPEND DTB [MACHINE_OPTS [QEMU ARGS...]]
 ktap_boot() {
     if [ -z "$STEP" ]; then
-        step "$1" "${COST:-3}" "$(boot_threads "$3")" ktap_boot "$@"
+        step "$1" "${COST:-1}" "$(boot_threads "$3")" ktap_boot "$@"
         return
     fi
     local name=$1 mem=$2 smp=$3 append=$4 dtb=$5 mopts=${6:-} log=$LOGS/$1.log status
@@ -116,7 +118,7 @@ ktap_boot() {
 # NAME MEM APPEND DTB MACHINE_OPTS WANT_STATUS PATTERN...
 expect_boot() {
     if [ -z "$STEP" ]; then
-        step "$1" "${COST:-3}" 1 expect_boot "$@"
+        step "$1" "${COST:-1}" 1 expect_boot "$@"
         return
     fi
     local name=$1 mem=$2 append=$3 dtb=$4 mopts=$5 want=$6 log=$LOGS/$1.log status
@@ -215,7 +217,8 @@ collect_step() {  # I
     fi
     passed=$((passed + p)); failed=$((failed + fl)); skipped=$((skipped + s))
     while IFS= read -r line; do [ -n "$line" ] && failures+=("$line"); done <"$f.failures"
-    printf '%7s %7s %s %s\n' "$wall" "$cpu" "${step_threads[$i]}" "${step_name[$i]}" >>"$LOGS/steps/times"
+    printf '%7s %7s %s %3s %s\n' "$wall" "$cpu" "${step_threads[$i]}" "${step_cost[$i]}" \
+        "${step_name[$i]}" >>"$LOGS/steps/times"
 }
 
 # Runs every step, JOBS cores' worth at a time, the costliest first; prints each
@@ -227,7 +230,7 @@ run_steps() {
     mapfile -t order < <(for ((i = 0; i < n; i++)); do echo "${step_cost[$i]} $i"; done |
                          sort -k1,1nr -k2,2n -s | cut -d' ' -f2)
     for ((i = 0; i < n; i++)); do state[i]=waiting; done
-    : >"$LOGS/steps/times"
+    echo "# wall-s cpu-s threads cost step (in the order printed)" >"$LOGS/steps/times"
     while [ "$next_print" -lt "$n" ]; do
         # Start whatever fits, in cost order.
         for i in "${order[@]}"; do
@@ -260,13 +263,13 @@ host_selftest() {
     build/host/selftest >"$LOGS/host.log" 2>&1
     check_ktap "host selftest" "$LOGS/host.log" $?
 }
-step host 40 1 host_selftest
+step host 36 1 host_selftest
 
 section "== dtbinfo host tool"
 dtbinfo_check() {
     tests/dtbinfo-check.sh "$LOGS" && pass "dtbinfo" || fail "dtbinfo" "see $LOGS/dtbinfo.log" "$LOGS/dtbinfo.log"
 }
-step dtbinfo 2 1 dtbinfo_check
+step dtbinfo 1 1 dtbinfo_check
 
 section "== boot modules (KERNEL=, INITRD=, KERNEL_ARGS=): the tree and the loaded files"
 modules_check() {
@@ -274,7 +277,7 @@ modules_check() {
         pass "boot modules: module nodes read back from the tree, files at their addresses, refusals" ||
         fail "boot modules" "see $LOGS/modules.log" "$LOGS/modules.log"
 }
-step modules 5 1 modules_check
+step modules 4 1 modules_check
 
 section "== the test guest on QEMU's own PSCI, no hypervisor (console hypercall through gdb)"
 guest_check() {
@@ -282,7 +285,7 @@ guest_check() {
         pass "test guest: its checks pass, and fail exactly where QEMU alone differs or RAM and initrd were spoiled" ||
         fail "test guest" "see $LOGS/guest-check.log" "$LOGS/guest-check.log"
 }
-step guest-check 12 1 guest_check
+step guest-check 16 1 guest_check
 
 section "== set-up"
 # A LIBFDT_DIR that holds no libfdt must be named in a clear message, not fail obscurely.
@@ -302,17 +305,17 @@ setup_check() {
         fail "setup without root" "see $LOGS/setup.log" "$LOGS/setup.log"
     fi
 }
-step setup 1 0 setup_check
+step setup 12 0 setup_check
 
 section "== gdb attached to QEMU's stub (make debug)"
 gdb_check() {
     tests/gdb-check.sh "$LOGS" && pass "gdb: symbols and breakpoints before and after the MMU is on" ||
         fail "gdb" "see $LOGS/gdb.log" "$LOGS/gdb.log"
 }
-step gdb 2 0 gdb_check
+step gdb 12 0 gdb_check
 
 section "== image under QEMU"
-COST=8 ktap_boot mem512m 512M 1 "" ""
+COST=5 ktap_boot mem512m 512M 1 "" ""
 COST=9 ktap_boot mem1g 1G 1 "" ""
 # Where RAM lies above 4 GiB, a table there must be walked where it lies:
 # the test must run and pass there, not be skipped.
@@ -327,15 +330,15 @@ mem6g() {
     ktap_boot mem6g 6G 1 "" ""
     table_above_4g mem6g
 }
-step mem6g 5 1 mem6g
+step mem6g 4 1 mem6g
 COST=9 ktap_boot two-banks 1G 1 "" tests/dt/two-banks.dts
-COST=9 ktap_boot cells-1 1G 1 "" tests/dt/cells-1.dts
+COST=6 ktap_boot cells-1 1G 1 "" tests/dt/cells-1.dts
 # RAM only above 4 GiB: every table, the frame table, both heaps lie there.
 high_only() {
     ktap_boot high-only 6G 2 "" tests/dt/high-only.dts
     table_above_4g high-only
 }
-step high-only 8 2 high_only
+step high-only 3 2 high_only
 
 # SMP: every CPU the tree lists comes up; the in-image tests run on all of them.
 # -smp 2 runs both vCPUs truly in parallel on a two-core host: that is where a
@@ -362,8 +365,8 @@ smp4() {
         fail "smp4 console" "$whole whole lines of $any with smp-line, expected 40" "$LOGS/smp4.log"
     fi
 }
-step smp4 12 1 smp4
-ktap_boot smp8 2G 8 "test=smp,vcpu" ""
+step smp4 17 1 smp4
+COST=2 ktap_boot smp8 2G 8 "test=smp,vcpu" ""
 
 # -m 1023G: the frame-table window covers 24 GiB; the rest must be ignored with
 # a warning, not crash. A sparse file backs the RAM so the host pays only for
@@ -380,7 +383,7 @@ mem1023g() {
         fail "qemu mem1023g" "no warning about ignored RAM" "$LOGS/mem1023g.log"
     fi
 }
-step mem1023g 8 1 mem1023g
+step mem1023g 14 1 mem1023g
 
 # Guests (issue 10): the test guest (tests/guest/) as a multiboot,kernel module and an
 # initrd of random bytes whose length and cksum go in the guest's bootargs. The guest
@@ -409,7 +412,7 @@ guests() {
         fail "guests" "$passed_guests guests passed (want 3), $reports abort reports at the GIC" "$log"
     fi
 }
-step guests 10 1 guests
+step guests 13 1 guests
 # RAM above 4 GiB, two guests side by side on two CPUs, one guest with two VCPUs.
 guests_6g_smp2() {
     local log=$LOGS/guests-6g-smp2.log skips
@@ -421,7 +424,7 @@ guests_6g_smp2() {
     [ "$skips" -eq 0 ] && pass "guests-6g-smp2: no guest test skipped" ||
         fail "guests-6g-smp2" "$skips guest tests skipped" "$log"
 }
-step guests-6g-smp2 4 2 guests_6g_smp2
+step guests-6g-smp2 3 2 guests_6g_smp2
 # dom0: no test= on the command line, so the image builds dom0 from the modules and its
 # verdict is the run's: two VCPUs pass; a wrong initrd checksum fails the run.
 dom0() {
@@ -437,7 +440,7 @@ dom0() {
         fail "dom0" "status $status (want 0), or no cpu_off/SYSTEM_OFF line" "$log"
     fi
 }
-step dom0 3 2 dom0
+step dom0 1 2 dom0
 dom0_fails() {
     local log=$LOGS/dom0-fails.log status
     guest_initrd dom0-fails
@@ -482,12 +485,12 @@ if tests/linux.sh parts >"$LOGS/linux-fetch.log" 2>&1; then
                 "$LOGS/linux-spoiled.log"
         fi
     }
-    step linux-direct 8 1 linux_direct
+    step linux-direct 6 1 linux_direct
 fi
 if [ "$LINUX_UNDER_HYPMEM" = 1 ] && [ -s build/deps/linux/zImage ]; then
-    step linux-1g 10 1 linux_boot run linux-1g "256M 1 0x30000000" MEM=1G \
+    step linux-1g 8 1 linux_boot run linux-1g "256M 1 0x30000000" MEM=1G \
         DOM0_ARGS="console=ttyAMA0 earlycon panic=-1 rdinit=/init hypmem.poke=0x30000000"
-    step linux-smp2 10 2 linux_boot run linux-smp2 "256M 2" MEM=1G SMP=2 DOM0_VCPUS=2
+    step linux-smp2 6 2 linux_boot run linux-smp2 "256M 2" MEM=1G SMP=2 DOM0_VCPUS=2
     linux_direct_map() {
         linux_boot run linux-direct-map "256M 1" MEM=1G APPEND=dom0_direct_map
         # 1:1: the machine range hypmem reports is the System RAM Linux sees.
@@ -499,7 +502,7 @@ if [ "$LINUX_UNDER_HYPMEM" = 1 ] && [ -s build/deps/linux/zImage ]; then
             pass "linux-direct-map: dom0's RAM is at IPA == PA ($ipa)" ||
             fail "linux-direct-map" "machine range '$pa', Linux's System RAM '$ipa'" "$LOGS/linux-direct-map.log"
     }
-    step linux-direct-map 10 1 linux_direct_map
+    step linux-direct-map 8 1 linux_direct_map
     linux_6g() {
         linux_boot run linux-6g "384M 1" MEM=6G DOM0_MEM=384M
         # 384 MiB: a 256 MiB and a 128 MiB chunk from the top of RAM, one contiguous guest bank.
@@ -512,7 +515,7 @@ if [ "$LINUX_UNDER_HYPMEM" = 1 ] && [ -s build/deps/linux/zImage ]; then
             fail "linux-6g" "dom0's RAM from 0x${low:-?} in ${pieces:-?} pieces: want above 4 GiB, 2 or more" "$LOGS/linux-6g.log"
         fi
     }
-    step linux-6g 10 1 linux_6g
+    step linux-6g 7 1 linux_6g
     # A panic reboots at once (panic=-1): dom0's SYSTEM_RESET makes the run fail. No
     # /init in the initramfs at that name: Linux looks for a root device, has none, panics.
     linux_panic() {
@@ -525,7 +528,7 @@ if [ "$LINUX_UNDER_HYPMEM" = 1 ] && [ -s build/deps/linux/zImage ]; then
             fail "linux-panic" "status $status (want 1), or no panic/SYSTEM_RESET line" "$log"
         fi
     }
-    step linux-panic 8 1 linux_panic
+    step linux-panic 7 1 linux_panic
     # A hang: cut off by TIMEOUT well before Linux can reach /init (3 s of wall time; the
     # boot needs 5 or more), it must end with status 124 and name the last lines seen.
     linux_timeout() {
@@ -563,7 +566,7 @@ fetch_linux_fails() {
         fail "fetch-linux failing" "status $status (want 1), or the report lacks what it tried" "$log"
     fi
 }
-step fetch-linux-fails 1 0 fetch_linux_fails
+step fetch-linux-fails 20 0 fetch_linux_fails
 
 # Selecting tests on the command line: the image must run exactly the tests
 # the host runs for the same filter (these suites are shared by both builds).
@@ -578,7 +581,7 @@ select_check() {
         fail "test selection" "image ran ${got:-none}, host ${want:-none}" "$LOGS/select.log"
     fi
 }
-step select 2 1 select_check
+step select 1 1 select_check
 
 # A selection that matches nothing is a typo, not a pass: on the host and in the image the
 # run fails and names each such pattern; test=none is the way to run no test on purpose.
@@ -642,7 +645,7 @@ broken_trees() {
     expect_boot dtb-truncated 512M "" "$LOGS/truncated.dtb" "" 1 \
         "device tree at 0x40000000: .*truncated" "cannot continue"
 }
-step broken-trees 5 1 broken_trees
+step broken-trees 4 1 broken_trees
 expect_boot dtb-reg-mismatch 512M "" tests/dt/reg-mismatch.dts "" 1 \
     "device tree at 0x40000000: .*reg" "cannot continue"
 expect_boot dtb-no-memory 512M "" tests/dt/no-memory.dts "" 1 \
@@ -685,7 +688,7 @@ cpus_reversed() {
         pass "cpus-reversed: the boot CPU listed second, both CPUs online" ||
         fail "cpus-reversed" "not both CPUs online" "$LOGS/cpus-reversed.log"
 }
-step cpus-reversed 2 2 cpus_reversed
+step cpus-reversed 1 2 cpus_reversed
 # No /cpus: the boot CPU alone, with a warning; the tests that need a second CPU skip.
 no_cpus() {
     ktap_boot no-cpus 128M 1 "test=smp,console" tests/dt/no-cpus.dts
@@ -696,7 +699,7 @@ no_cpus() {
         fail "no-cpus" "no warning, or no SMP test skipped" "$LOGS/no-cpus.log"
     fi
 }
-step no-cpus 2 1 no_cpus
+step no-cpus 1 1 no_cpus
 # qemu-system-arm 7.2 reads a table above 4 GiB 4 GiB lower: with RAM up
 # there, the image must refuse to run and name the cause, not translate wrongly.
 QEMU=qemu-system-arm expect_boot qemu-system-arm-above-4g 6G "" "" "" 1 \
