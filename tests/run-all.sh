@@ -210,7 +210,7 @@ collect_step() {  # I
         return
     fi
     cat "$f.out"
-    if ! read -r p fl s wall cpu <"$f.counts" 2>/dev/null; then
+    if ! read -r p fl s wall cpu 2>/dev/null <"$f.counts"; then
         failed=$((failed + 1)); failures+=("step ${step_name[$i]}: ended without its totals")
         echo "  FAIL  step ${step_name[$i]}: ended without its totals (see $f.out)"
         return
