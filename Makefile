@@ -3,7 +3,7 @@
 #   make            build the image (build/arm/hyp.elf) and the host programs
 #   make run        boot the image under QEMU (MEM=, SMP=, APPEND=, DTB=; boot modules:
 #                   KERNEL=, INITRD=, KERNEL_ARGS=; DOM0_MEM=, DOM0_VCPUS=)
-#   make test       host tests, then QEMU boots; ends with "N passed, N failed"
+#   make test       host tests, then QEMU boots, in parallel; ends with "N passed, N failed"
 #   make run-linux  Debian's Linux (fetched once) as dom0 (DOM0_MEM=, DOM0_VCPUS=, DOM0_ARGS=,
 #                   KERNEL=, INITRD=, MEM=, SMP=, APPEND= hypmem's options such as
 #                   dom0_timeout=); the exit status is dom0's verdict
@@ -231,7 +231,9 @@ bench-linux: setup
 	$(Q)$(MAKE) --no-print-directory DEBUG=0 image
 	$(Q)tools/linux-bench.sh
 
-test: setup all
+# The build on every core (the tests run JOBS at a time: tests/run-all.sh).
+test: setup
+	$(Q)$(MAKE) --no-print-directory -j$$(nproc) all
 	$(Q)tests/run-all.sh
 
 bench:

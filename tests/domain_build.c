@@ -93,9 +93,29 @@ static void new_kinfo(struct kernel_info *k, struct domain *d, paddr_t mem,
 
 static uint8_t guest_dtb[16384] __attribute__((aligned(8)));
 
+static bool page_reads_zero(const void *page)
+{
+    const unsigned long *w = page;
+
+    for (size_t i = 0; i < PAGE_SIZE / sizeof(*w); i++)
+        if (w[i])
+            return false;
+    return true;
+}
+
+/* Does [start, start + size) share a byte with the page at ipa? */
+static bool in_page(paddr_t ipa, paddr_t start, paddr_t size)
+{
+    return size && start < ipa + PAGE_SIZE && ipa < start + size;
+}
+
 /*
  * Reads every page of d's banks through the p2m and compares it with what kinfo says
  * should be there. The tree's bytes are gathered into guest_dtb for the caller.
+ *
+ * A page where nothing was loaded must read all zeros, and a word at a time says whether
+ * it does; only the other pages go byte by byte, counting what differs. (Byte by byte
+ * everywhere, a 520 MiB guest took QEMU ten seconds.)
  */
 static void check_guest_memory(const struct kernel_info *k)
 {
@@ -112,6 +132,12 @@ static void check_guest_memory(const struct kernel_info *k)
             if (!EXPECT(!mfn_eq(m, INVALID_MFN)))
                 return;
             p = map_domain_page(m);
+            if (!in_page(ipa, k->kernel_ipa, k->kernel_size) &&
+                !(k->initrd && in_page(ipa, k->initrd_ipa, k->initrd_size)) &&
+                !in_page(ipa, k->dtb_ipa, k->dtb_size) && page_reads_zero(p)) {
+                unmap_domain_page(p);
+                continue;
+            }
             for (unsigned int i = 0; i < PAGE_SIZE; i++) {
                 paddr_t a = ipa + i;
 

@@ -42,8 +42,6 @@ const char *const heap_name[NR_HEAPS] = { "domheap", "xenheap" };
 
 BUILD_BUG_ON(MEMF_no_scrub >= (1u << _MEMF_bits));
 
-static const uint8_t poison_page[PAGE_SIZE] = { [0 ... PAGE_SIZE - 1] = PAGE_POISON_BYTE };
-
 static inline unsigned int read_count_info(const struct page_info *pg)
 {
     return __atomic_load_n(&pg->count_info, __ATOMIC_RELAXED);
@@ -86,20 +84,29 @@ static void fill_frame(mfn_t mfn, int byte)
     unmap_frame(mfn, va);
 }
 
+/*
+ * Compares a word at a time: a byte-wise memcmp against a page of poison made every
+ * check cost about 7 instructions a byte, and debug builds check every page they hand
+ * out (the image's self-tests that drain a 1 GiB heap took 5 times as long).
+ */
 static void check_poison(mfn_t mfn)
 {
-    uint8_t *va = map_frame(mfn);
-    size_t off = 0;
+    const unsigned long poison = ~0UL / 0xff * PAGE_POISON_BYTE;
+    const unsigned long *w = map_frame(mfn);
+    const uint8_t *byte = (const uint8_t *)w;
+    size_t i = 0, off;
     uint8_t found;
 
-    if (memcmp(va, poison_page, PAGE_SIZE) == 0) {
-        unmap_frame(mfn, va);
+    while (i < PAGE_SIZE / sizeof(*w) && w[i] == poison)
+        i++;
+    if (i == PAGE_SIZE / sizeof(*w)) {
+        unmap_frame(mfn, (void *)w);
         return;
     }
-    while (va[off] == PAGE_POISON_BYTE)
-        off++;
-    found = va[off];
-    unmap_frame(mfn, va);
+    for (off = i * sizeof(*w); byte[off] == PAGE_POISON_BYTE; off++)
+        ;
+    found = byte[off];
+    unmap_frame(mfn, (void *)w);
     panic("write after free: page mfn 0x%lx (pa 0x%llx) offset 0x%zx holds 0x%02x, "
           "not the poison 0x%02x", mfn_x(mfn), (unsigned long long)mfn_to_paddr(mfn), off,
           found, PAGE_POISON_BYTE);

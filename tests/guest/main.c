@@ -516,7 +516,7 @@ static bool page_free(uint64_t page)
 static void check_ram_writable(void)
 {
     struct check c;
-    uint32_t pages = 0;
+    uint32_t pages = 0, key = ram_pattern_key(seed);
 
     check_begin(&c, "ram_writable");
     for (unsigned int i = 0; i < nr_banks; i++) {
@@ -526,13 +526,13 @@ static void check_ram_writable(void)
 
             if (!page_free(p))
                 continue;
-            probe_write32((uint32_t)p, ram_pattern(seed, (uint32_t)p), &f);
+            probe_write32((uint32_t)p, ram_pattern_keyed(key, (uint32_t)p), &f);
             if (f.faulted) {
                 problem(&c, "page 0x%08lx cannot be written (DFSR 0x%03lx)", (uint32_t)p, f.fsr);
                 continue;
             }
             for (uint32_t k = 1; k < WORDS_PER_PAGE; k++)
-                w[k] = ram_pattern(seed, (uint32_t)p + 4 * k);
+                w[k] = ram_pattern_keyed(key, (uint32_t)p + 4 * k);
             pages++;
         }
     }
@@ -543,7 +543,7 @@ static void check_ram_writable(void)
             if (!page_free(p))
                 continue;
             for (uint32_t k = 0; k < WORDS_PER_PAGE; k++) {
-                uint32_t a = (uint32_t)p + 4 * k, want = ram_pattern(seed, a), got = w[k];
+                uint32_t a = (uint32_t)p + 4 * k, want = ram_pattern_keyed(key, a), got = w[k];
 
                 if (got != want)
                     problem(&c, "0x%08lx reads 0x%08lx after 0x%08lx was written", a, got, want);

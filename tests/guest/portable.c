@@ -120,9 +120,17 @@ static uint32_t mix32(uint32_t x)
     return x;
 }
 
+uint32_t ram_pattern_key(uint64_t seed)
+{
+    return mix32((uint32_t)seed ^ mix32((uint32_t)(seed >> 32)));
+}
+
+uint32_t ram_pattern_keyed(uint32_t key, uint32_t addr)
+{
+    return mix32(addr ^ key);
+}
+
 uint32_t ram_pattern(uint64_t seed, uint32_t addr)
 {
-    uint32_t key = mix32((uint32_t)seed ^ mix32((uint32_t)(seed >> 32)));
-
-    return mix32(addr ^ key);
+    return ram_pattern_keyed(ram_pattern_key(seed), addr);
 }
