@@ -24,7 +24,8 @@
  * exactly the free pages it booted with (nothing leaked: not a block, a
  * page-table page, a vmap bitmap page or a p2m table).
  *
- * Each input boots its own machine, so a crash replays alone.
+ * Each input boots the machine afresh (host_machine_reboot: the same heap state every
+ * time, RAM keeping what earlier inputs wrote), so a crash replays alone.
  */
 #include <domain/domain.h>
 #include <host/machine.h>
@@ -672,6 +673,7 @@ static void op_unmap_misuse(void)
 
 /* --- the machine ----------------------------------------------------------- */
 
+/* The first input makes the machine, the others reboot it: the same boot state each time. */
 static void boot(void)
 {
     struct host_machine_config cfg;
@@ -679,15 +681,15 @@ static void boot(void)
     memset(&cfg, 0, sizeof(cfg));
     cfg.nr_banks = 1;
     cfg.bank[0] = (struct mem_range){ RAM_START, RAM_START + RAM_SIZE };
-    if (host_machine_create(&cfg) != 0)
+    if (host_machine_present() ? host_machine_reboot() : host_machine_create(&cfg))
         fuzz_fail("mm: the host cannot make the fake machine");
+    m.boot_free = heap_free_pages();
     vm_init();
     for (unsigned int i = 0; i < NR_DOMS; i++) {
         domain_init(&m.dom[i], (domid_t)(i + 1), DOM_MAX_PAGES);
         if (p2m_init(&m.dom[i]) != 0)
             fuzz_fail("mm: p2m_init of d%u failed on a fresh machine", i + 1);
     }
-    m.boot_free = heap_free_pages();
 }
 
 /* Releases everything the program holds; the heap must be as booted. */
@@ -720,8 +722,9 @@ static void release_all(void)
     }
     if (vm_teardown() != 0)
         fuzz_fail("mm: vm_teardown found live allocations");
-    if (heap_free_pages() + 4 * NR_DOMS / 2 < m.boot_free)
-        fuzz_fail("mm: %lu pages leaked", m.boot_free - heap_free_pages());
+    if (heap_free_pages() != m.boot_free || heap_check() != 0)
+        fuzz_fail("mm: the heap has %lu free pages after everything was released, %lu at boot",
+                  heap_free_pages(), m.boot_free);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -782,6 +785,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     release_all();
-    host_machine_destroy();
     return 0;
 }
