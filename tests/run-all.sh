@@ -90,6 +90,18 @@ check_ktap "host selftest" "$LOGS/host.log" $?
 echo "== dtbinfo host tool"
 tests/dtbinfo-check.sh "$LOGS" && pass "dtbinfo" || fail "dtbinfo" "see $LOGS/dtbinfo.log" "$LOGS/dtbinfo.log"
 
+echo "== fuzz corpora replayed (gcc, ASan+UBSan; make fuzz grows them)"
+for h in dt mm; do
+    n=$(ls "tests/fuzz/corpus/$h" | wc -l)
+    if [ "$n" -gt 0 ] && build/host/fuzz-$h-replay "tests/fuzz/corpus/$h" >"$LOGS/fuzz-$h.log" 2>&1 &&
+       grep -q "^replay: $n inputs replayed$" "$LOGS/fuzz-$h.log"; then
+        pass "fuzz corpus $h ($n inputs)"
+    else
+        fail "fuzz corpus $h" "an input crashed or broke a promise (its name is above the report)" \
+             "$LOGS/fuzz-$h.log"
+    fi
+done
+
 echo "== boot modules (KERNEL=, INITRD=, KERNEL_ARGS=): the tree and the loaded files"
 tests/modules-check.sh "$LOGS" &&
     pass "boot modules: module nodes read back from the tree, files at their addresses, refusals" ||
