@@ -40,6 +40,7 @@ for name in "$@"; do
     corpus="$out/corpus/$name"
     log="$out/fuzz-$name.log"
     mkdir -p "$crashes" "$corpus"
+    start=$SECONDS
     # mm's programs are worth running long from the start: libFuzzer's default would keep
     # them under a hundred bytes (a dozen operations) for minutes
     opts=()
@@ -49,21 +50,22 @@ for name in "$@"; do
         -close_fd_mask=1 -artifact_prefix="$crashes/" "${opts[@]}" "$corpus" \
         "tests/fuzz/corpus/$name" >"$log" 2>&1
     rc=$?
+    secs=$((SECONDS - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
     last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     files=$(cat "$corpus"/* "tests/fuzz/corpus/$name"/* 2>/dev/null | wc -c)
     found=$(grep -l . "$crashes"/crash-* "$crashes"/leak-* "$crashes"/timeout-* "$crashes"/oom-* \
             2>/dev/null | wc -l)
-    printf '%-4s %12s %7s %5s/%-6s %7s %7s %s\n' "$name" "${execs:-?}" "${secs:-?}" \
+    printf '%-4s %12s %7s %5s/%-6s %7s %7s %s\n' "$name" "${execs:-?}" "$secs" \
         "$(ls "$corpus" | wc -l)" "$((files / 1024))K" "${cov:-?}" "${ft:-?}" "$found"
     if [ "$rc" -ne 0 ]; then
         status=1
         input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
-        echo "fuzz: $name failed (exit $rc); the end of $log:" >&2
-        grep -v '^#[0-9]' "$log" | tail -n 25 | sed 's/^/    /' >&2
+        echo "fuzz: $name failed (exit $rc); what went wrong (the whole report is in $log):" >&2
+        grep -E '^fuzz: |ERROR|SUMMARY|^panic|runtime error|Test unit written' "$log" | head -n 12 |
+            sed 's/^/    /' >&2
         echo "fuzz: replay it:  build/host/fuzz-$name-replay ${input:-$crashes/FILE}" \
              "  (or $out/fuzz-$name ${input:-FILE})" >&2
         echo "fuzz: once fixed, keep it as a regression input:  cp ${input:-FILE} tests/fuzz/corpus/$name/" >&2
