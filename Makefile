@@ -195,10 +195,6 @@ $(HOST_OUT)/fuzz-%-replay: $(HOST_OUT)/tests/fuzz/%.c.o $(HOST_OUT)/tests/fuzz/r
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
 
-# kept, or make deletes them as intermediates of the pattern rule above
-.SECONDARY: $(patsubst %,$(HOST_OUT)/tests/fuzz/%.c.o,$(FUZZ_HARNESSES) replay) \
-            $(patsubst %,$(FUZZ_OUT)/tests/fuzz/%.c.o,$(FUZZ_HARNESSES)) $(FUZZ_LIB_OBJS)
-
 # make fuzz: the same harnesses and library built by clang with coverage for libFuzzer.
 FUZZ_CC := clang
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -209,6 +205,9 @@ FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/%.o,$(HOST_LIB_SRCS) $(FUZZ_SHARED_SRC
 # heap_check walks the whole frame table: its comparisons, traced for libFuzzer, took half
 # of the memory harness's time and guide nothing (it is the checker, not the code under test).
 $(FUZZ_OUT)/common/mm/heap_check.c.o: FUZZ_COVERAGE :=
+# Objects made only through the pattern rules: kept, or make deletes them as intermediates.
+.SECONDARY: $(patsubst %,$(HOST_OUT)/tests/fuzz/%.c.o,$(FUZZ_HARNESSES) replay) \
+            $(patsubst %,$(FUZZ_OUT)/tests/fuzz/%.c.o,$(FUZZ_HARNESSES)) $(FUZZ_LIB_OBJS)
 
 $(FUZZ_OUT)/%.c.o: %.c
 	@mkdir -p $(@D)
