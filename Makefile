@@ -13,6 +13,9 @@
 #                   (both: the settings of make run, and DEBUG=0 for the release image)
 #   make bench      instructions per operation: image under qemu -icount, host under callgrind
 #   make bench-linux  boot to user space in instructions: Linux directly, and as dom0
+#   make fuzz       libFuzzer on the device-tree reader and the memory API, FUZZ_TIME
+#                   seconds each (default 60); what it finds goes to build/fuzz/corpus/
+#   make fuzz-merge what those runs found that reaches new coverage, into tests/fuzz/corpus/
 #   V=1             show full commands
 #
 # Sources are picked up per directory: common/ (by subsystem) and tests/
@@ -30,6 +33,7 @@ DOM0_MEM ?=
 DOM0_VCPUS ?=
 DOM0_ARGS ?=
 DEBUG ?= 1
+FUZZ_TIME ?= 60
 
 ifeq ($(V),1)
 Q :=
@@ -48,6 +52,7 @@ endif
 HOST_OUT := $(BUILD)/host
 GUEST_OUT := $(BUILD)/guest
 BENCH_OUT := $(BUILD)/host-release
+FUZZ_OUT := $(BUILD)/fuzz
 
 LIBFDT_DIR ?= $(BUILD)/deps/libfdt
 
@@ -64,6 +69,10 @@ HOST_LIB_SRCS := $(wildcard arch/host/*.c) $(COMMON_SRCS)
 # The test guest's portable part is also compiled for the host, whose tests
 # hold its cksum and bootargs parser against the real ones.
 HOST_TEST_SRCS := $(TEST_SRCS) $(wildcard tests/host/*.c) tests/guest/portable.c
+# The fuzz harnesses (tests/fuzz/): each links with libFuzzer (make fuzz, clang) or with
+# replay.c (make test, gcc), which runs a corpus through it.
+FUZZ_HARNESSES := dt mm
+FUZZ_SHARED_SRCS := tests/host/bootinfo_promises.c
 # The test guest is a program of its own, never part of the image.
 GUEST_SRCS := $(wildcard tests/guest/*.S tests/guest/*.c)
 
@@ -114,11 +123,12 @@ HOST_LDFLAGS := $(SANITIZE)
 BENCH_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
 
 # ---------------------------------------------------------------- targets
-.PHONY: all image host guest host-bench setup run run-linux test debug gdbserver bench bench-linux clean
+.PHONY: all image host guest host-bench setup run run-linux test debug gdbserver bench bench-linux fuzz fuzz-merge clean
 all: image host guest
 
 image: $(ARM_OUT)/hyp.elf
-host: $(HOST_OUT)/selftest $(HOST_OUT)/dtbinfo $(HOST_OUT)/libhypmem.a
+host: $(HOST_OUT)/selftest $(HOST_OUT)/dtbinfo $(HOST_OUT)/libhypmem.a \
+      $(patsubst %,$(HOST_OUT)/fuzz-%-replay,$(FUZZ_HARNESSES))
 guest: $(GUEST_OUT)/testguest.bin
 
 setup:
@@ -185,6 +195,43 @@ $(HOST_OUT)/libhypmem.a: $(HOST_LIB_OBJS)
 $(HOST_OUT)/selftest: $(HOST_TEST_OBJS) $(HOST_OUT)/libhypmem.a
 	@echo "  HOSTLD  $@"
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(HOST_TEST_OBJS) $(HOST_OUT)/libhypmem.a -lfdt
+
+$(HOST_OUT)/fuzz-%-replay: $(HOST_OUT)/tests/fuzz/%.c.o $(HOST_OUT)/tests/fuzz/replay.c.o \
+                           $(patsubst %,$(HOST_OUT)/%.o,$(FUZZ_SHARED_SRCS)) $(HOST_OUT)/libhypmem.a
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lfdt
+
+# make fuzz: the same harnesses and library built by clang with coverage for libFuzzer.
+FUZZ_CC := clang
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_COVERAGE := -fsanitize=fuzzer-no-link
+FUZZ_CFLAGS = -std=gnu11 -O1 -g $(FUZZ_COVERAGE) $(FUZZ_SANITIZE) $(WARN) -DCONFIG_DEBUG \
+              -DCONFIG_HOST -Iinclude -Iarch/host/include -MMD -MP
+FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/%.o,$(HOST_LIB_SRCS) $(FUZZ_SHARED_SRCS))
+# heap_check walks the whole frame table: its comparisons, traced for libFuzzer, took half
+# of the memory harness's time and guide nothing (it is the checker, not the code under test).
+$(FUZZ_OUT)/common/mm/heap_check.c.o: FUZZ_COVERAGE :=
+# Objects made only through the pattern rules: kept, or make deletes them as intermediates.
+.SECONDARY: $(patsubst %,$(HOST_OUT)/tests/fuzz/%.c.o,$(FUZZ_HARNESSES) replay) \
+            $(patsubst %,$(FUZZ_OUT)/tests/fuzz/%.c.o,$(FUZZ_HARNESSES)) $(FUZZ_LIB_OBJS)
+
+$(FUZZ_OUT)/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_OUT)/fuzz-%: $(FUZZ_OUT)/tests/fuzz/%.c.o $(FUZZ_LIB_OBJS)
+	@echo "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SANITIZE) -o $@ $^ -lfdt
+
+fuzz:
+	$(Q)tools/setup.sh --fuzz
+	$(Q)$(MAKE) --no-print-directory $(patsubst %,$(FUZZ_OUT)/fuzz-%,$(FUZZ_HARNESSES))
+	$(Q)tools/fuzz.sh $(FUZZ_TIME) $(FUZZ_HARNESSES)
+
+fuzz-merge:
+	$(Q)$(MAKE) --no-print-directory $(patsubst %,$(FUZZ_OUT)/fuzz-%,$(FUZZ_HARNESSES))
+	$(Q)tools/fuzz.sh --merge $(FUZZ_HARNESSES)
 
 host-bench: $(BENCH_OUT)/bench
 
@@ -254,7 +301,8 @@ gdbserver: setup image
 
 clean:
 	rm -rf $(BUILD)/arm $(BUILD)/arm-release $(HOST_OUT) $(BENCH_OUT) $(GUEST_OUT) \
-	       $(BUILD)/test-logs $(BUILD)/bench
+	       $(BUILD)/test-logs $(BUILD)/bench $(FUZZ_OUT)/tests $(FUZZ_OUT)/arch $(FUZZ_OUT)/common \
+	       $(patsubst %,$(FUZZ_OUT)/fuzz-%,$(FUZZ_HARNESSES))
 
 -include $(ARM_OBJS:.o=.d) $(HOST_LIB_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) \
-         $(GUEST_OBJS:.o=.d)
+         $(GUEST_OBJS:.o=.d) $(wildcard $(HOST_OUT)/tests/fuzz/*.d $(FUZZ_OUT)/*/*.d $(FUZZ_OUT)/*/*/*.d)

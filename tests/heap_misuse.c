@@ -267,6 +267,25 @@ SELFTEST(heap_misuse, assign_owned_page)
     EXPECT_EQ(a.tot_pages, 0);
 }
 
+/* Found by make fuzz: a domain at its limit answered -E2BIG and hid the misuse. */
+SELFTEST(heap_misuse, assign_owned_page_to_full_domain)
+{
+    struct domain a, full;
+    struct page_info *volatile pg;
+
+    if (!heap_is_up())
+        return;
+    domain_init(&a, 6, 100);
+    domain_init(&full, 7, 1);
+    pg = alloc_domheap_pages(&a, 1, 0);
+    if (!EXPECT(pg != NULL))
+        return;
+    EXPECT_PANIC("already has an owner", assign_pages(&full, pg, 1));
+    EXPECT(pg[0].u.owner == &a && pg[1].u.owner == &a);
+    EXPECT_EQ(full.tot_pages, 0);
+    free_domheap_pages(pg, 1);
+}
+
 /*
  * assign_pages takes one allocation of exactly the order given, as the heap
  * recorded it: anything else would be freed later with the wrong order, or

@@ -271,6 +271,21 @@ dtbinfo_check() {
 }
 step dtbinfo 1 1 dtbinfo_check
 
+section "== fuzz corpora replayed (gcc, ASan+UBSan; make fuzz grows them)"
+fuzz_replay() {  # HARNESS
+    local h=$1 n
+    n=$(ls "tests/fuzz/corpus/$h" | wc -l)
+    if [ "$n" -gt 0 ] && build/host/fuzz-$h-replay "tests/fuzz/corpus/$h" >"$LOGS/fuzz-$h.log" 2>&1 &&
+       grep -q "^replay: $n inputs replayed$" "$LOGS/fuzz-$h.log"; then
+        pass "fuzz corpus $h ($n inputs)"
+    else
+        fail "fuzz corpus $h" "an input crashed or broke a promise (its name is above the report)" \
+             "$LOGS/fuzz-$h.log"
+    fi
+}
+step fuzz-dt 2 1 fuzz_replay dt
+step fuzz-mm 2 1 fuzz_replay mm
+
 section "== boot modules (KERNEL=, INITRD=, KERNEL_ARGS=): the tree and the loaded files"
 modules_check() {
     tests/modules-check.sh "$LOGS" &&

@@ -3,6 +3,7 @@
 #
 #   tools/setup.sh            check and install the Debian packages, fetch libfdt for ARM
 #   tools/setup.sh --bench    the same, plus valgrind (callgrind) and python3 (the plots) for make bench
+#   tools/setup.sh --fuzz     the same, plus clang and its libFuzzer runtime for make fuzz
 #   LIBFDT_DIR=DIR            use an ARM libfdt you already have (DIR/include, DIR/lib)
 #
 # libfdt for ARM: Debian's mirror carries no source packages, so we take the armhf
@@ -32,6 +33,15 @@ command -v cpio >/dev/null || missing+=(cpio)
 if [ "${1:-}" = "--bench" ]; then
     command -v valgrind >/dev/null || missing+=(valgrind)
     command -v python3 >/dev/null || missing+=(python3)
+fi
+# Debian's clang leaves libFuzzer's runtime to libclang-rt-dev (not even a recommend):
+# a test link is what tells whether -fsanitize=fuzzer works.
+if [ "${1:-}" = "--fuzz" ]; then
+    command -v clang >/dev/null || missing+=(clang)
+    if ! printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return d && n; }\n' |
+            clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then
+        missing+=(libclang-rt-dev)
+    fi
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -64,10 +64,10 @@ int assign_pages(struct domain *d, struct page_info *pg, unsigned int order)
     check_allocation(d, pg, order);
     n = 1UL << order;
     spin_lock(&d->page_alloc_lock);
-    if (d->tot_pages + n < d->tot_pages || d->tot_pages + n > d->max_pages) {
-        spin_unlock(&d->page_alloc_lock);
-        return -E2BIG;
-    }
+    /*
+     * Misuse is refused before the limit is looked at: a domain at its limit
+     * must not turn "this page has an owner" into a quiet -E2BIG.
+     */
     for (unsigned long i = 0; i < n; i++) {
         const char *why = NULL;
 
@@ -82,15 +82,17 @@ int assign_pages(struct domain *d, struct page_info *pg, unsigned int order)
         if (why) {
             mfn_t mfn = page_in_frame_table(&pg[i]) ? page_to_mfn(&pg[i]) : INVALID_MFN;
 
-            /* Undo what this call did, so a caught panic leaves no trace. */
-            while (i-- > 0)
-                pg[i].u.owner = NULL;
             spin_unlock(&d->page_alloc_lock);
             panic("assign_pages: page mfn 0x%lx (pa 0x%llx) %s (domain %u, order %u)",
                   mfn_x(mfn), (unsigned long long)mfn_to_paddr(mfn), why, d->domain_id, order);
         }
-        pg[i].u.owner = d;
     }
+    if (d->tot_pages + n < d->tot_pages || d->tot_pages + n > d->max_pages) {
+        spin_unlock(&d->page_alloc_lock);
+        return -E2BIG;
+    }
+    for (unsigned long i = 0; i < n; i++)
+        pg[i].u.owner = d;
     d->tot_pages += n;
     spin_unlock(&d->page_alloc_lock);
     return 0;

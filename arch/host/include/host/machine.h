@@ -65,6 +65,15 @@ void host_machine_default_config(struct host_machine_config *cfg);
 int host_machine_create(const struct host_machine_config *cfg);
 int host_machine_create_default(void);
 
+/*
+ * Boots the current machine again on the RAM it has, like a warm reset: setup_mm() runs
+ * afresh and the heap is as at the first boot, while RAM keeps whatever was written to
+ * it (which the heap scrubs before handing out). Much cheaper than host_machine_create()
+ * when a fuzzer wants the same boot state for every input. The vmap region must be torn
+ * down first (vm_teardown). Returns 0, or -1 with a message.
+ */
+int host_machine_reboot(void);
+
 /* Tears down the heap and every mapping. Harmless when there is no machine. */
 void host_machine_destroy(void);
 
