@@ -2,7 +2,7 @@
 # Installs what the build, the QEMU boots and the debugger need, only when missing.
 #
 #   tools/setup.sh            check and install the Debian packages, fetch libfdt for ARM
-#   tools/setup.sh --bench    the same, plus valgrind (callgrind) and python3 (the plots) for make bench
+#   tools/setup.sh --bench    the same, plus valgrind (callgrind) for make bench
 #   tools/setup.sh --fuzz     the same, plus clang and its libFuzzer runtime for make fuzz
 #   LIBFDT_DIR=DIR            use an ARM libfdt you already have (DIR/include, DIR/lib)
 #
@@ -30,9 +30,11 @@ command -v dtc >/dev/null || missing+=(device-tree-compiler)
 [ -f /usr/include/libfdt.h ] || missing+=(libfdt-dev)
 # make run-linux packs dom0's initramfs
 command -v cpio >/dev/null || missing+=(cpio)
+# make debug and make gdbserver pick a free TCP port with it; the gdb test compares with it;
+# make bench draws its plots with it
+command -v python3 >/dev/null || missing+=(python3)
 if [ "${1:-}" = "--bench" ]; then
     command -v valgrind >/dev/null || missing+=(valgrind)
-    command -v python3 >/dev/null || missing+=(python3)
 fi
 # Debian's clang leaves libFuzzer's runtime to libclang-rt-dev (not even a recommend):
 # a test link is what tells whether -fsanitize=fuzzer works.
