@@ -128,18 +128,20 @@ static bool ppi_of(const void *fdt, int node, unsigned int entry, unsigned int *
     return *id < 32;
 }
 
-/* reg entry i of a root child (the GIC is one on every board this runs on). */
+/*
+ * reg entry i of the GIC, a child of the root as on every board this runs on (and as
+ * make_guest_dt passes it through): under a bus its address would need that bus's ranges,
+ * so such a GIC is refused by the caller rather than read in the wrong cells.
+ */
 static bool reg_of(const void *fdt, int node, unsigned int i, uint64_t *base)
 {
-    int len;
+    int len, a = fdt_address_cells(fdt, 0), s = fdt_size_cells(fdt, 0);
     const fdt32_t *v = fdt_getprop(fdt, node, "reg", &len);
-    const fdt32_t *ac = fdt_getprop(fdt, 0, "#address-cells", NULL);
-    const fdt32_t *sc = fdt_getprop(fdt, 0, "#size-cells", NULL);
-    unsigned int a = ac ? fdt32_ld(ac) : 2, s = sc ? fdt32_ld(sc) : 1;
 
-    if (!v || a < 1 || a > 2 || s < 1 || s > 2 || len < (int)(4 * (a + s) * (i + 1)))
+    if (fdt_parent_offset(fdt, node) != 0 || !v || a < 1 || a > 2 || s < 1 || s > 2 ||
+        len < 4 * (a + s) * (int)(i + 1))
         return false;
-    v += i * (a + s);
+    v += i * (unsigned int)(a + s);
     *base = a == 2 ? (uint64_t)fdt32_ld(&v[0]) << 32 | fdt32_ld(&v[1]) : fdt32_ld(&v[0]);
     return true;
 }
@@ -155,8 +157,9 @@ bool gic_init(const void *fdt)
     if (node < 0 || timer < 0 || !reg_of(fdt, node, 0, &d) || !reg_of(fdt, node, 1, &c) ||
         !reg_of(fdt, node, 2, &h) || !ppi_of(fdt, node, 0, &maintenance_irq) ||
         !ppi_of(fdt, timer, 3, &hyp_timer_irq)) {
-        printk("gic: the tree has no GICv2 with a hypervisor interface and its maintenance "
-               "interrupt, or no timer with a Hyp timer PPI: no domain can be given the GIC\n");
+        printk("gic: the tree has no GICv2 at its root with a hypervisor interface (reg "
+               "entry 2) and its maintenance interrupt, or no timer with a Hyp timer PPI: no "
+               "domain can be given the GIC\n");
         return false;
     }
     gicd = ioremap(d, PAGE_SIZE);
