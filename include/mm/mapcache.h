@@ -142,7 +142,10 @@ static inline vaddr_t mapcache_map_hit(struct mapcache *mc, mfn_t mfn)
     struct mapcache_slot *s = &mc->slot[i];
     unsigned int count = s->count;
 
-    /* count never exceeds MAPCACHE_COUNT_MAX: ">=" is its one bit. */
+    /*
+     * A saturated count (and the sentinel, held at MAPCACHE_COUNT_MAX) goes to the slow
+     * path, which refuses it. MAX is a power of two, so the test is one instruction.
+     */
     if (!mfn_eq(s->mfn, mfn) || count >= MAPCACHE_COUNT_MAX)
         return 0;
     s->count = (uint16_t)(count + 1);
